@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 
 # subcommand -> (module, one-line help). Register a subcommand here once it is built.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("robo_flows.benchmarks.cli", "run a side-by-side benchmark (flows, envs, policy)"),
+}
 
 
 def _load(name: str):

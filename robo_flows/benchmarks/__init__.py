@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks (each prints a table of ratios and writes JSON)."""
