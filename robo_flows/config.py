@@ -1,0 +1,338 @@
+"""Experiment configuration: YAML (or a dict) -> nested typed dataclasses, with ``key=value`` overrides.
+
+``load_config(source, cls, overrides)`` reads ``source`` with ``yaml.safe_load`` (or takes a dict),
+applies the dotted overrides (``train.steps=500``, ``data.obs_keys=observation,desired_goal``) and
+builds ``cls`` recursively. Every value is coerced to its field's annotated type (int, float, bool, str,
+Literal, Optional, list[X], tuple[X, ...], tuple[X, Y], nested dataclasses); an unknown key at any level,
+a missing required key or a value of the wrong type raises ``ConfigError`` naming the dotted key, what
+was expected and the valid keys. ``config_to_dict(cfg)`` is the inverse: plain dicts, lists and scalars
+(tuples become lists), so ``load_config(config_to_dict(cfg), type(cfg)) == cfg`` and the result fits a
+YAML file or a checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+_NONE = ("none", "null", "~")
+NORMALIZATIONS: tuple[str, ...] = ("meanstd", "minmax")
+
+
+class ConfigError(ValueError):
+    """A configuration that does not fit its dataclasses (unknown key, wrong type, bad value)."""
+
+
+def load_config(source: str | Path | Mapping[str, Any], cls: type[T], overrides: Sequence[str] = ()) -> T:
+    """Build the dataclass ``cls`` from a YAML file or a mapping, after applying ``key=value`` overrides."""
+    if isinstance(source, Mapping):
+        raw: Any = dict(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+        with path.open() as f:
+            raw = yaml.safe_load(f)
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {str(path)!r} must hold a mapping, got {type(raw).__name__}")
+    raw = _deep_copy_mapping(raw)
+    for item in overrides:
+        _apply_override(raw, item, cls)
+    return _build(cls, raw, prefix="")
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """The plain-dict form of a config dataclass: nested dicts, lists (for tuples and lists), scalars."""
+    if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+        raise TypeError(f"config_to_dict expects a dataclass instance, got {type(cfg).__name__}")
+    return _plain(cfg)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _deep_copy_mapping(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy_mapping(v) for k, v in value.items()}
+    return value
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _unknown_key_error(key: str, prefix: str, cls: type) -> ConfigError:
+    section = prefix.rstrip(".") or "the top level"
+    valid = ", ".join(_field_types(cls))
+    return ConfigError(f"unknown config key {prefix + key!r}; valid keys of {section}: {valid}")
+
+
+def _apply_override(raw: dict[str, Any], item: str, cls: type) -> None:
+    """Set ``a.b.c=value`` in the nested dict ``raw``; the value stays a string, ``_build`` coerces it."""
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override {item!r} must look like key=value (e.g. train.steps=500)")
+    parts = key.split(".")
+    node, node_cls, prefix = raw, cls, ""
+    for i, part in enumerate(parts):
+        types_ = _field_types(node_cls)
+        if part not in types_:
+            raise _unknown_key_error(part, prefix, node_cls)
+        tp = _strip_optional(types_[part])
+        last = i == len(parts) - 1
+        if dataclasses.is_dataclass(tp):
+            if last:
+                raise ConfigError(
+                    f"override {item!r} sets a whole section; set its keys, e.g. {key}.<key>=..."
+                )
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node, node_cls, prefix = child, tp, prefix + part + "."
+        elif not last:
+            raise ConfigError(f"config key {prefix + part!r} is a value, not a section (override {item!r})")
+        else:
+            node[part] = value.strip()
+
+
+def _strip_optional(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    if _is_union(tp) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return tp
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def _build(cls: type[T], raw: Any, prefix: str) -> T:
+    section = prefix.rstrip(".") or "the config"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{section} must be a mapping of keys to values, got {raw!r}")
+    types_ = _field_types(cls)
+    for key in raw:
+        if key not in types_:
+            raise _unknown_key_error(str(key), prefix, cls)
+    kwargs: dict[str, Any] = {}
+    missing = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        if f.name in raw:
+            kwargs[f.name] = _coerce(raw[f.name], types_[f.name], prefix + f.name)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            missing.append(prefix + f.name)
+    if missing:
+        raise ConfigError(f"missing required config key(s): {', '.join(missing)}")
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid {section}: {exc}") from exc
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """``value`` (from YAML, or a string from an override) as an instance of the annotated type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return value
+    if _is_union(tp):
+        is_none = value is None or (isinstance(value, str) and value.strip().lower() in _NONE)
+        if is_none and type(None) in args:
+            return None
+        errors = []
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, option, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError("; ".join(errors))
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key + ".")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"config key {key!r} must be one of {list(args)}, got {value!r}")
+        return value
+    if origin in (list, tuple):
+        return _coerce_sequence(value, tp, key)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ConfigError(f"config key {key!r} must be a bool (true/false), got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(f"config key {key!r} must be an int, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(f"config key {key!r} must be a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"config key {key!r} must be a string, got {value!r}")
+    raise ConfigError(f"config key {key!r} has an unsupported type {tp!r}")
+
+
+def _coerce_sequence(value: Any, tp: Any, key: str) -> list[Any] | tuple[Any, ...]:
+    """Lists and tuples: from a YAML list, or from ``"a,b,c"`` / ``"[a, b, c]"`` (an override)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        items: list[Any] = [t.strip() for t in text.split(",")] if text.strip() else []
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ConfigError(f"config key {key!r} must be a list (YAML list or a,b,c), got {value!r}")
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is list:
+        item_tp = args[0] if args else Any
+        return [_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(items)]
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(items))
+    if args and len(items) != len(args):
+        raise ConfigError(f"config key {key!r} must hold {len(args)} values, got {len(items)}: {value!r}")
+    return tuple(_coerce(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(items, args, strict=False)))
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass
+class DataConfig:
+    """Which demonstrations to learn from and how they are windowed (see ``robo_flows.data.DemoDataset``).
+
+    path:           HDF5 file in the robomimic layout.
+    obs_keys:       observation keys concatenated in this order; None = the file's ``env_args["obs_layout"]``
+                    order, else its obs keys sorted.
+    obs_horizon:    past observations per window (the current one included).
+    action_horizon: future actions per window (the action chunk).
+    valid_fraction: fraction of episodes held out when the file has no ``mask/`` split.
+    split_seed:     seed of that episode split.
+    normalization:  "meanstd" (zero mean, unit std) or "minmax" (to [-1, 1]) per dimension.
+    """
+
+    path: str
+    obs_keys: list[str] | None = None
+    obs_horizon: int = 1
+    action_horizon: int = 8
+    valid_fraction: float = 0.1
+    split_seed: int = 0
+    normalization: str = "meanstd"
+
+    def __post_init__(self) -> None:
+        _check(self.obs_horizon >= 1, f"data.obs_horizon must be >= 1, got {self.obs_horizon}")
+        _check(self.action_horizon >= 1, f"data.action_horizon must be >= 1, got {self.action_horizon}")
+        _check(
+            0.0 <= self.valid_fraction < 1.0,
+            f"data.valid_fraction must be in [0, 1), got {self.valid_fraction}",
+        )
+        _check(
+            self.normalization in NORMALIZATIONS,
+            f"data.normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}",
+        )
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings of ``robo_flows.training.Trainer``.
+
+    steps:            optimizer steps in total.
+    batch_size:       global batch size (split evenly across processes under torchrun).
+    lr, weight_decay: AdamW; the learning rate rises linearly over ``warmup_steps``, then a cosine to 0.
+    ema_decay:        decay of the exponential moving average of the weights (0 = off); the EMA weights are
+                      the ones validated and used by the saved policy.
+    grad_clip:        maximum global gradient norm (0 = no clipping).
+    valid_every, checkpoint_every, log_every: periods in steps (0 = only at the end).
+    seed:             seeds torch, numpy, python random and the data order.
+    device:           "cpu", "cuda", "cuda:N" or "auto" (cuda when available).
+    num_workers:      DataLoader worker processes.
+    """
+
+    steps: int = 2000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    ema_decay: float = 0.999
+    grad_clip: float = 1.0
+    valid_every: int = 200
+    checkpoint_every: int = 500
+    log_every: int = 50
+    seed: int = 0
+    device: str = "auto"
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
+        _check(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
+        _check(self.lr > 0, f"train.lr must be > 0, got {self.lr}")
+        _check(self.weight_decay >= 0, f"train.weight_decay must be >= 0, got {self.weight_decay}")
+        _check(self.warmup_steps >= 0, f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
+        _check(0.0 <= self.ema_decay < 1.0, f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
+        _check(self.grad_clip >= 0, f"train.grad_clip must be >= 0, got {self.grad_clip}")
+        for name in ("valid_every", "checkpoint_every", "log_every", "num_workers"):
+            _check(getattr(self, name) >= 0, f"train.{name} must be >= 0, got {getattr(self, name)}")
+        _check(
+            self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:"),
+            f"train.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}",
+        )
+
+
+# ModelConfig belongs to the policy package. It is imported after everything above is defined so that
+# policy modules may themselves import this module's loader while it is still initialising.
+from robo_flows.policy.config import ModelConfig  # noqa: E402
+
+
+@dataclass
+class PolicyExperimentConfig:
+    """One policy experiment: the data, the model and the optimisation (a ``configs/*.yaml`` preset)."""
+
+    data: DataConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str | None = None

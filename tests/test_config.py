@@ -1,0 +1,96 @@
+"""load_config: unknown keys, overrides with coercion, YAML files, round trips through config_to_dict."""
+
+from __future__ import annotations
+
+import pytest
+
+from robo_flows.config import (
+    ConfigError,
+    DataConfig,
+    PolicyExperimentConfig,
+    TrainConfig,
+    config_to_dict,
+    load_config,
+)
+
+BASE = {"data": {"path": "demos.hdf5"}}
+
+
+def test_unknown_key_lists_valid_keys_at_its_level():
+    with pytest.raises(ConfigError, match=r"'train.stepz'.*valid keys of train: steps, batch_size"):
+        load_config({**BASE, "train": {"stepz": 3}}, PolicyExperimentConfig)
+    with pytest.raises(ConfigError, match=r"'modle'.*valid keys of the top level: data, model, train, name"):
+        load_config({**BASE, "modle": {}}, PolicyExperimentConfig)
+
+
+def test_unknown_override_key_lists_valid_keys():
+    with pytest.raises(ConfigError, match=r"'data.pth'.*valid keys of data: path, obs_keys"):
+        load_config(BASE, PolicyExperimentConfig, ["data.pth=x"])
+
+
+def test_overrides_are_coerced_to_field_types():
+    cfg = load_config(
+        BASE,
+        PolicyExperimentConfig,
+        [
+            "train.steps=500",
+            "train.lr=3e-4",
+            "data.obs_keys=observation,desired_goal",
+            "model.hidden_features=64,32",
+            "model.obs_monitor=false",
+            "name=exp1",
+            "data.path=other.hdf5",
+        ],
+    )
+    assert cfg.train.steps == 500 and isinstance(cfg.train.steps, int)
+    assert cfg.train.lr == pytest.approx(3e-4)
+    assert cfg.data.obs_keys == ["observation", "desired_goal"]
+    assert cfg.model.hidden_features == (64, 32)
+    assert cfg.model.obs_monitor is False
+    assert cfg.name == "exp1" and cfg.data.path == "other.hdf5"
+    assert (
+        load_config(
+            {**BASE, "data": {"path": "p", "obs_keys": ["a"]}}, PolicyExperimentConfig, ["data.obs_keys=null"]
+        ).data.obs_keys
+        is None
+    )
+
+
+def test_wrong_types_are_rejected_with_the_key_and_value():
+    with pytest.raises(ConfigError, match=r"'train.steps' must be an int, got 'many'"):
+        load_config(BASE, PolicyExperimentConfig, ["train.steps=many"])
+    with pytest.raises(ConfigError, match=r"'model.obs_monitor' must be a bool"):
+        load_config({**BASE, "model": {"obs_monitor": 3}}, PolicyExperimentConfig)
+    with pytest.raises(ConfigError, match=r"'train.steps' must be an int, got 2.5"):
+        load_config({**BASE, "train": {"steps": 2.5}}, PolicyExperimentConfig)
+
+
+def test_bad_values_and_malformed_overrides_are_config_errors():
+    with pytest.raises(ConfigError, match="normalization"):
+        load_config(BASE, PolicyExperimentConfig, ["data.normalization=zscore"])
+    with pytest.raises(ConfigError, match="model.kind"):
+        load_config(BASE, PolicyExperimentConfig, ["model.kind=tree"])
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(BASE, PolicyExperimentConfig, ["train.steps"])
+    with pytest.raises(ConfigError, match="whole section"):
+        load_config(BASE, PolicyExperimentConfig, ["train=3"])
+    with pytest.raises(ConfigError, match="missing required config key"):
+        load_config({}, PolicyExperimentConfig)
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_yaml_file_with_scientific_notation_and_defaults(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("data:\n  path: d.hdf5\n  obs_horizon: 2\ntrain:\n  lr: 1e-3\n  device: cpu\n")
+    cfg = load_config(path, PolicyExperimentConfig, ["train.batch_size=32"])
+    assert cfg.data == DataConfig(path="d.hdf5", obs_horizon=2)
+    assert cfg.train == TrainConfig(lr=1e-3, device="cpu", batch_size=32)
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "missing.yaml", PolicyExperimentConfig)
+
+
+def test_config_to_dict_round_trips():
+    cfg = load_config(BASE, PolicyExperimentConfig, ["model.encoder_hidden=8,8,8", "data.obs_keys=a,b"])
+    plain = config_to_dict(cfg)
+    assert plain["model"]["encoder_hidden"] == [8, 8, 8]
+    assert load_config(plain, PolicyExperimentConfig) == cfg
