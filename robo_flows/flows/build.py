@@ -1,0 +1,120 @@
+"""``build_flow``: the standard flow architectures from a kind name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from robo_flows.flows.autoregressive import MaskedAffineAutoregressive, MaskedSplineAutoregressive
+from robo_flows.flows.bases import DiagGaussian, GaussianMixture, StandardNormal
+from robo_flows.flows.coupling import AffineCoupling, SplineCoupling
+from robo_flows.flows.elementwise import Bounded, Standardize
+from robo_flows.flows.flow import Flow
+from robo_flows.flows.linear import ActNorm, LULinear, Permutation
+
+FLOW_KINDS: tuple[str, ...] = ("realnvp", "nsf", "maf", "nsf_ar")
+BASES: tuple[str, ...] = ("normal", "diag_gaussian", "gmm")
+LINEAR_LAYERS: tuple[str, ...] = ("permutation", "lu")
+
+
+def _encoded_size(encoder: nn.Module, context_features: int, given: int | None) -> int:
+    """Output size of the context encoder: ``given``, else found by running it once on zeros in eval mode."""
+    if given is not None:
+        return int(given)
+    mode = encoder.training
+    param = next(encoder.parameters(), None)
+    dtype = param.dtype if param is not None else torch.get_default_dtype()
+    device = param.device if param is not None else None
+    try:
+        encoder.eval()
+        with torch.no_grad():
+            out = encoder(torch.zeros(2, context_features, dtype=dtype, device=device))
+    finally:
+        encoder.train(mode)
+    if out.dim() != 2 or out.shape[0] != 2:
+        raise ValueError(
+            f"context_encoder must map [B, {context_features}] to [B, C'], got {tuple(out.shape)}"
+        )
+    return int(out.shape[1])
+
+
+def _coupling_layer(kind: str, features: int, ctx: int, hidden: Sequence[int], bins: int, bound: float):
+    if kind == "realnvp":
+        return AffineCoupling(features, ctx, hidden)
+    if kind == "nsf":
+        return SplineCoupling(features, ctx, hidden, bins=bins, tail_bound=bound)
+    if kind == "maf":
+        return MaskedAffineAutoregressive(features, ctx, hidden)
+    return MaskedSplineAutoregressive(features, ctx, hidden, bins=bins, tail_bound=bound)
+
+
+def build_flow(
+    kind: str,
+    features: int,
+    context_features: int = 0,
+    layers: int = 5,
+    hidden_features: Sequence[int] = (128, 128),
+    *,
+    bins: int = 8,
+    tail_bound: float = 5.0,
+    base: str = "normal",
+    base_components: int = 8,
+    context_encoder: nn.Module | None = None,
+    encoded_context_features: int | None = None,
+    actnorm: bool = False,
+    linear: str = "permutation",
+    bounds: tuple[Tensor | float, Tensor | float] | None = None,
+    standardize: tuple[Tensor | float, Tensor | float] | None = None,
+) -> Flow:
+    """Build a flow of ``layers`` blocks of ``kind`` (one of :data:`FLOW_KINDS`).
+
+    Data -> latent order: ``[Standardize] [Bounded]`` then per block ``[ActNorm] [mixing] layer`` where the
+    mixing (a reversing ``Permutation`` or an ``LULinear`` started at the reversal) sits between blocks, so
+    consecutive coupling/autoregressive layers change different features.
+    ``bounds=(low, high)`` makes the support the open box (exact log-det included); with ``standardize`` too,
+    the box is given in data units and mapped through the standardisation.  The base is ``"normal"``,
+    ``"diag_gaussian"`` or ``"gmm"`` (``base_components`` components), conditioned on the encoded context.
+    """
+    if kind not in FLOW_KINDS:
+        raise ValueError(f"unknown flow kind {kind!r}; expected one of {FLOW_KINDS}")
+    if base not in BASES:
+        raise ValueError(f"unknown base {base!r}; expected one of {BASES}")
+    if linear not in LINEAR_LAYERS:
+        raise ValueError(f"unknown linear layer {linear!r}; expected one of {LINEAR_LAYERS}")
+    if features < 1 or context_features < 0 or layers < 1:
+        raise ValueError(
+            f"need features >= 1, context_features >= 0, layers >= 1; got {features}, {context_features}, {layers}"
+        )
+    if context_encoder is not None and context_features == 0:
+        raise ValueError("context_encoder needs context_features > 0")
+    hidden = tuple(int(h) for h in hidden_features)
+    ctx = context_features
+    if context_encoder is not None:
+        ctx = _encoded_size(context_encoder, context_features, encoded_context_features)
+
+    transforms: list[nn.Module] = []
+    if standardize is not None:
+        mean, std = standardize
+        transforms.append(Standardize(mean, std, features))
+    if bounds is not None:
+        low, high = bounds
+        if standardize is not None:
+            low = (torch.as_tensor(low) - transforms[0].mean) / transforms[0].std
+            high = (torch.as_tensor(high) - transforms[0].mean) / transforms[0].std
+        transforms.append(Bounded(low, high, features))
+    for i in range(layers):
+        if actnorm:
+            transforms.append(ActNorm(features))
+        if i > 0 and features > 1:
+            transforms.append(Permutation(features) if linear == "permutation" else LULinear(features))
+        transforms.append(_coupling_layer(kind, features, ctx, hidden, bins, tail_bound))
+
+    if base == "normal":
+        base_dist: nn.Module = StandardNormal(features)
+    elif base == "diag_gaussian":
+        base_dist = DiagGaussian(features, ctx, hidden)
+    else:
+        base_dist = GaussianMixture(features, base_components, ctx, hidden)
+    return Flow(transforms, base_dist, context_encoder, features=features, context_features=context_features)

@@ -1,0 +1,228 @@
+r"""``Flow``: a chain of bijections on top of a base distribution, with an optional context encoder.
+
+Direction (see DESIGN): ``transform`` maps data to latent through ``transforms[0], transforms[1], ...`` and
+returns ``log|det dz/dx|``; ``log p(x | c) = log p_base(z | c') + log|det dz/dx|`` with ``c' = encoder(c)``.
+Sampling draws ``z`` from the base and runs the inverses in reverse order.  The encoder runs once per call;
+every layer and the base receive the encoded context ``c'``.
+
+Shapes follow ``torch.distributions``: with a context ``[*batch, C]`` the batch shape is ``batch`` and
+``sample(sample_shape)`` returns ``[*sample_shape, *batch, D]``; an unconditional flow has batch shape ``()``.
+``log_prob`` and ``transform`` broadcast ``x [..., D]`` against ``context [..., C]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.distributions import Distribution
+
+
+class Flow(nn.Module):
+    """Normalizing flow ``x <-> z`` over ``features`` dimensions, conditioned on ``context_features`` (0: none).
+
+    ``transforms``: modules with ``forward(x [N, D], c) -> (z, ladj [N])`` and ``inverse(z, c) -> (x, ladj)``;
+    ``base``: a module with ``log_prob(z, c)`` and ``sample(num, c, temperature)``;
+    ``context_encoder``: optional module ``[N, C] -> [N, C']`` applied once per call;
+    ``features`` defaults to ``base.features``; ``context_features`` is the raw context size ``C``.
+    """
+
+    def __init__(
+        self,
+        transforms: Sequence[nn.Module],
+        base: nn.Module,
+        context_encoder: nn.Module | None = None,
+        *,
+        features: int | None = None,
+        context_features: int = 0,
+    ) -> None:
+        super().__init__()
+        features = int(base.features) if features is None else features
+        if features < 1 or context_features < 0:
+            raise ValueError(
+                f"need features >= 1 and context_features >= 0, got {features}, {context_features}"
+            )
+        if context_encoder is not None and context_features == 0:
+            raise ValueError("a context_encoder was given to an unconditional flow (context_features=0)")
+        self.transforms = nn.ModuleList(transforms)
+        self.base = base
+        self.context_encoder = context_encoder
+        self.features = int(features)
+        self.context_features = int(context_features)
+
+    # ---------------------------------------------------------------- input checks and context handling
+    def _check_x(self, x: Tensor, name: str) -> None:
+        if not isinstance(x, Tensor) or x.dim() < 1 or x.shape[-1] != self.features:
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(
+                f"{name} must have shape [..., {self.features}] (features={self.features}), got {shape}"
+            )
+
+    def _check_context(self, context: Tensor | None) -> None:
+        if self.context_features == 0:
+            if context is not None:
+                raise ValueError(
+                    f"this flow is unconditional (context_features=0) but a context of shape "
+                    f"{tuple(context.shape)} was given"
+                )
+            return
+        if context is None:
+            raise ValueError(
+                f"this flow is conditional: expected a context [..., {self.context_features}], got None"
+            )
+        if not isinstance(context, Tensor) or context.dim() < 1 or context.shape[-1] != self.context_features:
+            shape = tuple(context.shape) if isinstance(context, Tensor) else type(context).__name__
+            raise ValueError(
+                f"context must have shape [..., {self.context_features}] "
+                f"(context_features={self.context_features}), got {shape}"
+            )
+
+    def _encode(self, context: Tensor | None) -> Tensor | None:
+        """Run the encoder once on ``context [..., C]`` -> ``[..., C']`` (identity without an encoder)."""
+        if context is None or self.context_encoder is None:
+            return context
+        lead = context.shape[:-1]
+        return self.context_encoder(context.reshape(-1, context.shape[-1])).reshape(*lead, -1)
+
+    def _flatten(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor | None, torch.Size]:
+        """Check, encode and broadcast ``x [..., D]`` with ``context [..., C]`` to ``[N, D]``, ``[N, C']``."""
+        self._check_context(context)
+        encoded = self._encode(context)
+        if encoded is None:
+            return x.reshape(-1, self.features), None, x.shape[:-1]
+        try:
+            lead = torch.broadcast_shapes(x.shape[:-1], encoded.shape[:-1])
+        except RuntimeError as error:
+            raise ValueError(
+                f"x {tuple(x.shape)} and context {tuple(context.shape)} have leading shapes that do not broadcast"
+            ) from error
+        x = x.expand(*lead, self.features).reshape(-1, self.features)
+        encoded = encoded.expand(*lead, encoded.shape[-1]).reshape(x.shape[0], -1)
+        return x, encoded, lead
+
+    # ---------------------------------------------------------------- the two directions
+    def _forward(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor]:
+        ladj = x.new_zeros(x.shape[0])
+        for t in self.transforms:
+            x, l = t(x, context)
+            ladj = ladj + l
+        return x, ladj
+
+    def _inverse(self, z: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor]:
+        ladj = z.new_zeros(z.shape[0])
+        for t in reversed(self.transforms):
+            z, l = t.inverse(z, context)
+            ladj = ladj + l
+        return z, ladj
+
+    def transform(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Data -> latent: ``(z [..., D], log|det dz/dx| [...])``."""
+        self._check_x(x, "x")
+        flat, encoded, lead = self._flatten(x, context)
+        z, ladj = self._forward(flat, encoded)
+        return z.reshape(*lead, self.features), ladj.reshape(lead)
+
+    def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Latent -> data: ``(x [..., D], log|det dx/dz| [...])``."""
+        self._check_x(z, "z")
+        flat, encoded, lead = self._flatten(z, context)
+        x, ladj = self._inverse(flat, encoded)
+        return x.reshape(*lead, self.features), ladj.reshape(lead)
+
+    def log_prob(self, x: Tensor, context: Tensor | None = None) -> Tensor:
+        """``log p(x | c) = log p_base(z | c') + log|det dz/dx|``, shape ``[...]``."""
+        self._check_x(x, "x")
+        flat, encoded, lead = self._flatten(x, context)
+        z, ladj = self._forward(flat, encoded)
+        return (self.base.log_prob(z, encoded) + ladj).reshape(lead)
+
+    # ---------------------------------------------------------------- sampling
+    def _sample_flat(
+        self, sample_shape: Sequence[int] | torch.Size, context: Tensor | None, temperature: float
+    ) -> tuple[Tensor, Tensor, Tensor | None, torch.Size]:
+        """Base draw and inverse pass: ``(x [N, D], log|det dx/dz| [N], z [N, D], c' [N, C'], out shape)``."""
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        self._check_context(context)
+        sample_shape = torch.Size(sample_shape)
+        encoded = self._encode(context)
+        n = sample_shape.numel()
+        if encoded is None:
+            batch: torch.Size = torch.Size()
+        else:
+            batch = encoded.shape[:-1]
+            encoded = encoded.reshape(-1, encoded.shape[-1])
+            encoded = encoded.expand(n, *encoded.shape).reshape(-1, encoded.shape[-1])
+        num = n * batch.numel()
+        z = self.base.sample(num, encoded, temperature)
+        x, ladj = self._inverse(z, encoded)
+        return x, ladj, z, encoded, torch.Size((*sample_shape, *batch))
+
+    def rsample(
+        self,
+        sample_shape: Sequence[int] | torch.Size = (),
+        context: Tensor | None = None,
+        temperature: float = 1.0,
+    ) -> Tensor:
+        """Samples ``[*sample_shape, *batch, D]`` that stay differentiable w.r.t. the parameters and context."""
+        x, _, _, _, shape = self._sample_flat(sample_shape, context, temperature)
+        return x.reshape(*shape, self.features)
+
+    def sample(
+        self,
+        sample_shape: Sequence[int] | torch.Size = (),
+        context: Tensor | None = None,
+        temperature: float = 1.0,
+    ) -> Tensor:
+        """Samples ``[*sample_shape, *batch, D]`` (no autograd graph; ``z = T * eps`` in the base)."""
+        with torch.no_grad():
+            return self.rsample(sample_shape, context, temperature)
+
+    def sample_and_log_prob(
+        self,
+        sample_shape: Sequence[int] | torch.Size = (),
+        context: Tensor | None = None,
+        temperature: float = 1.0,
+    ) -> tuple[Tensor, Tensor]:
+        """Samples ``[*S, *batch, D]`` and their log-density under the flow (at temperature 1) ``[*S, *batch]``.
+
+        ``log p(x) = log p_base(z) - log|det dx/dz|``: one inverse pass, no forward pass.  Differentiable.
+        """
+        x, ladj, z, encoded, shape = self._sample_flat(sample_shape, context, temperature)
+        log_prob = self.base.log_prob(z, encoded) - ladj
+        return x.reshape(*shape, self.features), log_prob.reshape(shape)
+
+    def forward(self, context: Tensor | None = None) -> FlowDistribution:
+        """The flow as a ``torch.distributions.Distribution`` for this context."""
+        return FlowDistribution(self, context)
+
+
+class FlowDistribution(Distribution):
+    """``torch.distributions`` view of ``Flow`` at a fixed context: batch shape ``context.shape[:-1]``,
+    event shape ``[D]``; ``log_prob``, ``sample``, ``rsample`` delegate to the flow."""
+
+    arg_constraints: dict = {}
+    has_rsample = True
+
+    def __init__(self, flow: Flow, context: Tensor | None = None, temperature: float = 1.0) -> None:
+        flow._check_context(context)
+        self.flow = flow
+        self.context = context
+        self.temperature = float(temperature)
+        batch = torch.Size() if context is None else context.shape[:-1]
+        super().__init__(batch_shape=batch, event_shape=torch.Size([flow.features]), validate_args=False)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        return self.flow.log_prob(value, self.context)
+
+    def rsample(self, sample_shape: Sequence[int] | torch.Size = torch.Size()) -> Tensor:  # noqa: B008
+        return self.flow.rsample(sample_shape, self.context, self.temperature)
+
+    def sample(self, sample_shape: Sequence[int] | torch.Size = torch.Size()) -> Tensor:  # noqa: B008
+        return self.flow.sample(sample_shape, self.context, self.temperature)
+
+    def sample_and_log_prob(
+        self, sample_shape: Sequence[int] | torch.Size = torch.Size()
+    ) -> tuple[Tensor, Tensor]:  # noqa: B008
+        return self.flow.sample_and_log_prob(sample_shape, self.context, self.temperature)

@@ -1,0 +1,139 @@
+r"""MADE (Germain et al., 2015): a masked MLP whose output for feature ``i`` sees only inputs ``x_{<i}``.
+
+Degrees (0-indexed).  Input ``j`` has degree ``j``; a hidden unit of degree ``k`` (``0 <= k < D``) may see the
+inputs ``j < k``; output block ``i`` (the ``P`` parameters of feature ``i``) may see hidden units of degree
+``k <= i``.  So output ``i`` depends on inputs ``j < k <= i``, i.e. on ``x_{<i}`` only; units of degree 0 see
+no input at all and carry the context, which every hidden unit of the first layer sees.
+
+Hidden degrees are assigned in sorted order (``k = floor(u D / H)`` for unit ``u``), so the units feeding
+output ``i`` form a prefix of every hidden layer.  The exact inverse of an autoregressive layer
+(:meth:`MADE.autoregressive_inverse`) uses that: pass ``i`` evaluates only those prefixes and only the
+``P`` output rows of feature ``i``, and it updates the first layer's pre-activations by the one newly known
+input (a rank-one update) instead of re-running the whole network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def hidden_degrees(features: int, width: int) -> Tensor:
+    """Sorted degrees ``floor(u * D / H)`` of ``H = width`` hidden units, covering ``0..D-1`` evenly."""
+    if width < features:
+        raise ValueError(f"MADE hidden layers need at least {features} units (one per degree), got {width}")
+    return torch.arange(width) * features // width
+
+
+def made_masks(
+    features: int, hidden_features: Sequence[int], context_features: int, params_per_feature: int
+) -> list[Tensor]:
+    """Binary masks ``[out, in]`` of each layer, output rows ordered feature-major (``i * P + p``).
+
+    Needs at least one hidden layer (``hidden_features`` non-empty).
+
+    The first mask covers inputs ``[x (D), context (C)]``; context columns are all ones.
+    """
+    if not hidden_features:
+        raise ValueError("MADE needs at least one hidden layer, got hidden_features=()")
+    masks = []
+    previous = torch.arange(features)
+    for i, width in enumerate(hidden_features):
+        degrees = hidden_degrees(features, width)
+        if i == 0:
+            mask = previous[None, :] < degrees[:, None]
+            mask = torch.cat([mask, torch.ones(width, context_features, dtype=torch.bool)], dim=1)
+        else:
+            mask = previous[None, :] <= degrees[:, None]
+        masks.append(mask)
+        previous = degrees
+    degrees_out = torch.arange(features).repeat_interleave(params_per_feature)
+    masks.append(previous[None, :] <= degrees_out[:, None])
+    return [m.to(torch.get_default_dtype()) for m in masks]
+
+
+class MADE(nn.Module):
+    """Masked ReLU MLP: ``(x [B, D], c [B, C]) -> params [B, D, P]`` with ``params[:, i]`` a function of
+    ``(x_{<i}, c)``.  The last layer starts at zero, so every output starts at zero."""
+
+    def __init__(
+        self,
+        features: int,
+        context_features: int = 0,
+        hidden_features: Sequence[int] = (128, 128),
+        params_per_feature: int = 2,
+    ) -> None:
+        super().__init__()
+        self.features = int(features)
+        self.context_features = int(context_features)
+        self.params_per_feature = int(params_per_feature)
+        hidden = [int(h) for h in hidden_features]
+        masks = made_masks(self.features, hidden, self.context_features, self.params_per_feature)
+        self.layers = nn.ModuleList(nn.Linear(m.shape[1], m.shape[0]) for m in masks)
+        for i, mask in enumerate(masks):
+            self.register_buffer(f"mask{i}", mask)
+        nn.init.zeros_(self.layers[-1].weight)
+        nn.init.zeros_(self.layers[-1].bias)
+        # prefix[l][i]: number of units of hidden layer l that output i depends on (degree <= i)
+        self._prefix = [
+            [int((hidden_degrees(self.features, h) <= i).sum()) for i in range(self.features)] for h in hidden
+        ]
+
+    def masked_weights(self) -> list[Tensor]:
+        """Each layer's weight times its mask, ``[out, in]``."""
+        return [layer.weight * getattr(self, f"mask{i}") for i, layer in enumerate(self.layers)]
+
+    def forward(self, x: Tensor, context: Tensor | None = None) -> Tensor:
+        h = x if context is None else torch.cat([x, context], dim=-1)
+        weights = self.masked_weights()
+        last = len(self.layers) - 1
+        for i, (layer, weight) in enumerate(zip(self.layers, weights, strict=True)):
+            h = F.linear(h, weight, layer.bias)
+            if i < last:
+                h = F.relu(h)
+        return h.unflatten(-1, (self.features, self.params_per_feature))
+
+    def autoregressive_inverse(
+        self,
+        z: Tensor,
+        context: Tensor | None,
+        invert: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]],
+    ) -> tuple[Tensor, Tensor]:
+        """Solve ``z_i = f(x_i; params_i(x_{<i}, c))`` for ``x`` in ``D`` passes, feature by feature.
+
+        ``invert(z_i [B], params_i [B, P]) -> (x_i [B], log|dx_i/dz_i| [B])`` inverts the scalar map.
+        Returns ``(x [B, D], sum_i log|dx_i/dz_i| [B])``.  Pass ``i`` costs ``O(B * n_i^2)`` with ``n_i`` the
+        units of degree ``<= i``, not a full network evaluation.
+        """
+        weights = self.masked_weights()
+        D, P = self.features, self.params_per_feature
+        first = self.layers[0]
+        if context is None:
+            pre = first.bias.expand(z.shape[0], -1)
+        else:
+            pre = torch.addmm(first.bias, context, weights[0][:, D:].t())
+        input_columns = weights[0][:, :D].t()  # [D, H0]: row j is input j's contribution
+        hidden_t = [w.t() for w in weights[1:-1]]  # [H_{l-1}, H_l]
+        hidden_b = [layer.bias for layer in self.layers[1:-1]]
+        out_w = weights[-1].t().unflatten(-1, (D, P)).permute(1, 0, 2)  # [D, H_last, P]
+        out_b = self.layers[-1].bias.view(D, P)
+        prefix = self._prefix
+        xs: list[Tensor] = []
+        ladj = z.new_zeros(z.shape[0])
+        for i in range(D):
+            if i > 0:
+                pre = torch.addcmul(pre, xs[-1].unsqueeze(-1), input_columns[i - 1])
+            n = prefix[0][i]
+            h = F.relu(pre[:, :n])
+            for w, b, sizes in zip(hidden_t, hidden_b, prefix[1:], strict=True):
+                m = sizes[i]
+                h = F.relu(torch.addmm(b[:m], h, w[:n, :m]))
+                n = m
+            params = torch.addmm(out_b[i], h, out_w[i, :n])
+            x_i, ladj_i = invert(z[:, i], params)
+            xs.append(x_i)
+            ladj = ladj + ladj_i
+        return torch.stack(xs, dim=-1), ladj

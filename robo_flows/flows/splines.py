@@ -1,0 +1,147 @@
+r"""Monotonic rational-quadratic splines (Durkan et al., 2019) as pure tensor functions.
+
+A spline with ``K`` bins maps ``[-B, B]`` onto itself through knots ``(x_k, y_k)``, ``k = 0..K``, with
+``x_0 = y_0 = -B``, ``x_K = y_K = B`` and positive knot derivatives ``d_k``.  Inside bin ``k``, with
+``w_k = x_{k+1} - x_k``, ``h_k = y_{k+1} - y_k``, ``s_k = h_k / w_k`` and ``xi = (x - x_k) / w_k`` in ``[0, 1]``:
+
+.. math::
+
+    y = y_k + \frac{h_k (s_k \xi^2 + d_k \xi (1 - \xi))}{s_k + (d_k + d_{k+1} - 2 s_k) \xi (1 - \xi)}, \qquad
+    \frac{dy}{dx} = \frac{s_k^2 (d_{k+1} \xi^2 + 2 s_k \xi (1 - \xi) + d_k (1 - \xi)^2)}
+                         {(s_k + (d_k + d_{k+1} - 2 s_k) \xi (1 - \xi))^2}.
+
+Outside ``[-B, B]`` the map is the identity (linear tails); the boundary derivatives are fixed to 1 so the
+map is C^1.  The inverse inside a bin solves the quadratic ``a xi^2 + b xi + c = 0`` in closed form with the
+numerically stable root ``xi = 2c / (-b - sqrt(b^2 - 4ac))``.
+
+All functions broadcast over leading dimensions: inputs ``[...]``, unnormalised parameters ``[..., K]``
+(widths, heights) and ``[..., K - 1]`` (interior derivatives).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+DEFAULT_MIN_BIN_WIDTH = 1e-3
+DEFAULT_MIN_BIN_HEIGHT = 1e-3
+DEFAULT_MIN_DERIVATIVE = 1e-3
+
+
+class SplineKnots(NamedTuple):
+    """Knot table of a spline, each field ``[..., K]`` (per bin, values at the bin's left knot)."""
+
+    x: Tensor  # x_k, left edge of the bin
+    width: Tensor  # w_k
+    y: Tensor  # y_k
+    height: Tensor  # h_k
+    d_left: Tensor  # d_k
+    d_right: Tensor  # d_{k+1}
+
+
+def _cumulative_knots(raw: Tensor, bound: float, min_size: float) -> tuple[Tensor, Tensor]:
+    """Knot positions ``[..., K + 1]`` from ``-bound`` to ``bound`` and bin sizes ``[..., K]``.
+
+    Sizes are ``2 B (min_size + (1 - K min_size) softmax(raw))``, so each bin is at least ``2 B min_size``
+    and zero ``raw`` gives equal bins.
+    """
+    bins = raw.shape[-1]
+    if min_size * bins >= 1.0:
+        raise ValueError(f"minimal bin size {min_size} times {bins} bins must be < 1")
+    fractions = min_size + (1.0 - min_size * bins) * torch.softmax(raw, dim=-1)
+    inner = torch.cumsum(fractions[..., :-1], dim=-1) * (2.0 * bound) - bound
+    knots = F.pad(F.pad(inner, (1, 0), value=-bound), (0, 1), value=bound)
+    return knots, knots[..., 1:] - knots[..., :-1]
+
+
+def derivative_offset(min_derivative: float = DEFAULT_MIN_DERIVATIVE) -> float:
+    """The shift ``c`` with ``min_d + softplus(0 + c) = 1``, so zero parameters give unit derivatives."""
+    return math.log(math.expm1(1.0 - min_derivative))
+
+
+def spline_knots(
+    raw_widths: Tensor,
+    raw_heights: Tensor,
+    raw_derivatives: Tensor,
+    bound: float,
+    min_bin_width: float = DEFAULT_MIN_BIN_WIDTH,
+    min_bin_height: float = DEFAULT_MIN_BIN_HEIGHT,
+    min_derivative: float = DEFAULT_MIN_DERIVATIVE,
+) -> SplineKnots:
+    """Normalise unconstrained parameters into a knot table.
+
+    ``raw_widths``, ``raw_heights``: ``[..., K]``; ``raw_derivatives``: ``[..., K - 1]`` (interior knots).
+    Interior derivatives are ``min_d + softplus(raw + c)`` with ``c`` from :func:`derivative_offset`, so
+    all-zero parameters give the identity map.  Boundary derivatives are 1 (matching the linear tails).
+    """
+    if raw_derivatives.shape[-1] != raw_widths.shape[-1] - 1 or raw_heights.shape != raw_widths.shape:
+        raise ValueError(
+            "spline parameters need widths [..., K], heights [..., K], derivatives [..., K-1]; got "
+            f"{tuple(raw_widths.shape)}, {tuple(raw_heights.shape)}, {tuple(raw_derivatives.shape)}"
+        )
+    xs, widths = _cumulative_knots(raw_widths, bound, min_bin_width)
+    ys, heights = _cumulative_knots(raw_heights, bound, min_bin_height)
+    inner = min_derivative + F.softplus(raw_derivatives + derivative_offset(min_derivative))
+    d = F.pad(inner, (1, 1), value=1.0)
+    return SplineKnots(xs[..., :-1], widths, ys[..., :-1], heights, d[..., :-1], d[..., 1:])
+
+
+def search_bins(knots: Tensor, values: Tensor) -> Tensor:
+    """Index of the bin holding each value: ``k`` with ``knots[k] <= v < knots[k + 1]``, clamped to ``[0, K-1]``.
+
+    ``knots``: left bin edges ``[..., K]`` (sorted increasingly along the last axis); ``values``: ``[...]``.
+    Returns a long tensor ``[...]``.  Counting the interior edges at or below the value is exact and, for the
+    small ``K`` of flows, cheaper than a binary search.
+    """
+    return (values.unsqueeze(-1) >= knots[..., 1:]).sum(dim=-1)
+
+
+def _gather_bin(knots: SplineKnots, index: Tensor) -> SplineKnots:
+    """Select each element's bin from a knot table: fields ``[..., K]`` -> ``[...]``."""
+    table = torch.stack(tuple(knots), dim=-1)  # [..., K, 6]
+    index = index.unsqueeze(-1).unsqueeze(-1).expand(*index.shape, 1, table.shape[-1])
+    return SplineKnots(*torch.gather(table, -2, index).squeeze(-2).unbind(-1))
+
+
+def rq_spline_forward(x: Tensor, knots: SplineKnots, bound: float) -> tuple[Tensor, Tensor]:
+    """Apply the spline: returns ``(y, log dy/dx)``, both shaped like ``x``; identity outside ``[-B, B]``."""
+    inside = (x > -bound) & (x < bound)
+    xc = x.clamp(-bound, bound)
+    b = _gather_bin(knots, search_bins(knots.x, xc))
+    slope = b.height / b.width
+    xi = ((xc - b.x) / b.width).clamp(0.0, 1.0)
+    xi1m = xi * (1.0 - xi)
+    denominator = slope + (b.d_left + b.d_right - 2.0 * slope) * xi1m
+    y = b.y + b.height * (slope * xi.square() + b.d_left * xi1m) / denominator
+    grad_numerator = slope.square() * (
+        b.d_right * xi.square() + 2.0 * slope * xi1m + b.d_left * (1.0 - xi).square()
+    )
+    log_grad = torch.log(grad_numerator) - 2.0 * torch.log(denominator)
+    return torch.where(inside, y, x), torch.where(inside, log_grad, torch.zeros_like(log_grad))
+
+
+def rq_spline_inverse(y: Tensor, knots: SplineKnots, bound: float) -> tuple[Tensor, Tensor]:
+    """Invert the spline: returns ``(x, log dx/dy)`` with ``log dx/dy = -log dy/dx`` at ``x``."""
+    inside = (y > -bound) & (y < bound)
+    yc = y.clamp(-bound, bound)
+    b = _gather_bin(knots, search_bins(knots.y, yc))
+    slope = b.height / b.width
+    dy = yc - b.y
+    curvature = b.d_left + b.d_right - 2.0 * slope
+    qa = b.height * (slope - b.d_left) + dy * curvature
+    qb = b.height * b.d_left - dy * curvature
+    qc = -slope * dy
+    discriminant = (qb.square() - 4.0 * qa * qc).clamp_min(0.0)
+    xi = ((2.0 * qc) / (-qb - torch.sqrt(discriminant))).clamp(0.0, 1.0)
+    x = b.x + xi * b.width
+    xi1m = xi * (1.0 - xi)
+    denominator = slope + curvature * xi1m
+    grad_numerator = slope.square() * (
+        b.d_right * xi.square() + 2.0 * slope * xi1m + b.d_left * (1.0 - xi).square()
+    )
+    log_grad = 2.0 * torch.log(denominator) - torch.log(grad_numerator)
+    return torch.where(inside, x, y), torch.where(inside, log_grad, torch.zeros_like(log_grad))
