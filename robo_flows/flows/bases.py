@@ -125,10 +125,7 @@ class GaussianMixture(nn.Module):
 
     def sample(self, num: int, context: Tensor | None = None, temperature: float = 1.0) -> Tensor:
         log_w, means, log_stds = self._stats(num, context)
-        if temperature == 0:
-            k = log_w.argmax(-1)
-        else:
-            k = torch.multinomial(log_w.exp(), 1).squeeze(-1)
+        k = log_w.argmax(-1) if temperature == 0 else torch.multinomial(log_w.exp(), 1).squeeze(-1)
         rows = torch.arange(num, device=k.device)
         mean, log_std = means[rows, k], log_stds[rows, k]
         if temperature == 0:

@@ -85,7 +85,8 @@ def build_flow(
         raise ValueError(f"unknown linear layer {linear!r}; expected one of {LINEAR_LAYERS}")
     if features < 1 or context_features < 0 or layers < 1:
         raise ValueError(
-            f"need features >= 1, context_features >= 0, layers >= 1; got {features}, {context_features}, {layers}"
+            "need features >= 1, context_features >= 0, layers >= 1; "
+            f"got {features}, {context_features}, {layers}"
         )
     if context_encoder is not None and context_features == 0:
         raise ValueError("context_encoder needs context_features > 0")

@@ -18,7 +18,7 @@ from robo_flows.flows.nets import MLP
 
 
 class Coupling(nn.Module):
-    """``z = (x_A, f(x_B; MLP(x_A, c)))`` with ``A`` the first ``identity_features`` features (default ``D // 2``).
+    """``z = (x_A, f(x_B; MLP(x_A, c)))`` with ``A`` the first ``identity_features`` (default ``D // 2``).
 
     Shapes: ``x [B, D]``, ``c [B, C]``; ``forward`` returns ``(z, log|det dz/dx| [B])``,
     ``inverse`` returns ``(x, log|det dx/dz| [B])``.  The conditioner's last layer starts at zero, so the
@@ -61,7 +61,7 @@ class Coupling(nn.Module):
 class AffineCoupling(Coupling):
     r"""RealNVP affine coupling: ``z_B = x_B * exp(s(x_A, c)) + t(x_A, c)``, ``z_A = x_A``.
 
-    ``log|det dz/dx| = sum(s)``; scales are soft-clamped, ``s = k tanh(s_raw / k)`` with ``k = log_scale_bound``.
+    ``log|det dz/dx| = sum(s)``; scales are soft-clamped, ``s = k tanh(s_raw / k)``, ``k = log_scale_bound``.
     """
 
     def __init__(

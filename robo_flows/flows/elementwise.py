@@ -42,10 +42,11 @@ class Standardize(nn.Module):
 
 
 class Bounded(nn.Module):
-    r"""Maps the open box ``(low, high)`` onto ``R^D``: ``u = (x - low) / (high - low)``, ``z = log(u / (1 - u))``.
+    r"""Maps the open box ``(low, high)`` onto ``R^D``: ``u = (x - low) / (high - low)``, ``z = logit(u)``.
 
     ``log|det dz/dx| = sum(-log(high - low) - log u - log(1 - u))``; the inverse is
-    ``x = low + (high - low) sigmoid(z)`` with ``log|det dx/dz| = sum(log(high - low) + log s(z) + log s(-z))``.
+    ``x = low + (high - low) s(z)`` (``s`` the sigmoid) with
+    ``log|det dx/dz| = sum(log(high - low) + log s(z) + log s(-z))``.
     A flow whose first layer is ``Bounded`` has its support in the box; ``forward`` raises ``ValueError`` for
     points outside it (their density is zero and is not silently clipped).
     """
@@ -65,7 +66,8 @@ class Bounded(nn.Module):
         if outside.any():
             raise ValueError(
                 f"{int(outside.sum())} value(s) lie outside the open box (low={self.low.tolist()}, "
-                f"high={self.high.tolist()}) that this flow's support is, e.g. {x[outside.any(-1)][0].tolist()}"
+                f"high={self.high.tolist()}) that is this flow's support, "
+                f"e.g. {x[outside.any(-1)][0].tolist()}"
             )
         z = torch.log(u) - torch.log1p(-u)
         ladj = -(torch.log(self.high - self.low) + torch.log(u) + torch.log1p(-u)).sum(-1)

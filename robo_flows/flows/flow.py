@@ -20,7 +20,7 @@ from torch.distributions import Distribution
 
 
 class Flow(nn.Module):
-    """Normalizing flow ``x <-> z`` over ``features`` dimensions, conditioned on ``context_features`` (0: none).
+    """Normalizing flow ``x <-> z`` on ``features`` dimensions, conditioned on ``context_features`` (0: none).
 
     ``transforms``: modules with ``forward(x [N, D], c) -> (z, ladj [N])`` and ``inverse(z, c) -> (x, ladj)``;
     ``base``: a module with ``log_prob(z, c)`` and ``sample(num, c, temperature)``;
@@ -95,7 +95,7 @@ class Flow(nn.Module):
             lead = torch.broadcast_shapes(x.shape[:-1], encoded.shape[:-1])
         except RuntimeError as error:
             raise ValueError(
-                f"x {tuple(x.shape)} and context {tuple(context.shape)} have leading shapes that do not broadcast"
+                f"x {tuple(x.shape)} and context {tuple(context.shape)}: leading shapes do not broadcast"
             ) from error
         x = x.expand(*lead, self.features).reshape(-1, self.features)
         encoded = encoded.expand(*lead, encoded.shape[-1]).reshape(x.shape[0], -1)
@@ -149,7 +149,7 @@ class Flow(nn.Module):
         encoded = self._encode(context)
         n = sample_shape.numel()
         if encoded is None:
-            batch: torch.Size = torch.Size()
+            batch: torch.Size = ()
         else:
             batch = encoded.shape[:-1]
             encoded = encoded.reshape(-1, encoded.shape[-1])
@@ -165,7 +165,7 @@ class Flow(nn.Module):
         context: Tensor | None = None,
         temperature: float = 1.0,
     ) -> Tensor:
-        """Samples ``[*sample_shape, *batch, D]`` that stay differentiable w.r.t. the parameters and context."""
+        """Samples ``[*sample_shape, *batch, D]``, differentiable w.r.t. the parameters and the context."""
         x, _, _, _, shape = self._sample_flat(sample_shape, context, temperature)
         return x.reshape(*shape, self.features)
 
@@ -185,7 +185,7 @@ class Flow(nn.Module):
         context: Tensor | None = None,
         temperature: float = 1.0,
     ) -> tuple[Tensor, Tensor]:
-        """Samples ``[*S, *batch, D]`` and their log-density under the flow (at temperature 1) ``[*S, *batch]``.
+        """Samples ``[*S, *batch, D]`` and their log-density ``[*S, *batch]`` under the flow (temperature 1).
 
         ``log p(x) = log p_base(z) - log|det dx/dz|``: one inverse pass, no forward pass.  Differentiable.
         """
@@ -216,13 +216,11 @@ class FlowDistribution(Distribution):
     def log_prob(self, value: Tensor) -> Tensor:
         return self.flow.log_prob(value, self.context)
 
-    def rsample(self, sample_shape: Sequence[int] | torch.Size = torch.Size()) -> Tensor:  # noqa: B008
+    def rsample(self, sample_shape: Sequence[int] | torch.Size = ()) -> Tensor:
         return self.flow.rsample(sample_shape, self.context, self.temperature)
 
-    def sample(self, sample_shape: Sequence[int] | torch.Size = torch.Size()) -> Tensor:  # noqa: B008
+    def sample(self, sample_shape: Sequence[int] | torch.Size = ()) -> Tensor:
         return self.flow.sample(sample_shape, self.context, self.temperature)
 
-    def sample_and_log_prob(
-        self, sample_shape: Sequence[int] | torch.Size = torch.Size()
-    ) -> tuple[Tensor, Tensor]:  # noqa: B008
+    def sample_and_log_prob(self, sample_shape: Sequence[int] | torch.Size = ()) -> tuple[Tensor, Tensor]:
         return self.flow.sample_and_log_prob(sample_shape, self.context, self.temperature)

@@ -69,9 +69,9 @@ class ActNorm(nn.Module):
 class LULinear(nn.Module):
     r"""Invertible linear map ``z = x W^T + b`` with ``W = P L U``.
 
-    ``P`` is a fixed permutation matrix (default: reversal), ``L`` unit lower-triangular, ``U`` upper-triangular
-    with a positive diagonal ``exp(log_diag)``, so ``log|det dz/dx| = sum(log_diag)`` and the inverse is two
-    triangular solves, ``x = U^{-1} L^{-1} P^T (z - b)``.  Starts as ``W = P``, ``b = 0``.
+    ``P`` is a fixed permutation matrix (default: reversal), ``L`` unit lower-triangular, ``U``
+    upper-triangular with a positive diagonal ``exp(log_diag)``, so ``log|det dz/dx| = sum(log_diag)`` and
+    the inverse is two triangular solves, ``x = U^{-1} L^{-1} P^T (z - b)``.  Starts as ``W = P``, ``b = 0``.
     """
 
     def __init__(self, features: int, permutation: Tensor | list[int] | None = None) -> None:

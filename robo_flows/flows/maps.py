@@ -1,8 +1,8 @@
 r"""Scalar bijections parametrised by a conditioner's output, applied elementwise.
 
-A map takes values ``x [...]`` and parameters ``p [..., P]`` (``P = map.num_params`` per scalar) and returns
-``(y, log|dy/dx|)`` elementwise; ``inverse`` returns ``(x, log|dx/dy|)``.  All-zero parameters give the identity,
-so a conditioner whose last layer is zero-initialised makes its layer start at the identity.
+A map takes values ``x [...]`` and parameters ``p [..., P]`` (``P = map.num_params`` per scalar) and
+returns ``(y, log|dy/dx|)`` elementwise; ``inverse`` returns ``(x, log|dx/dy|)``.  All-zero parameters give
+the identity, so a conditioner whose last layer is zero-initialised makes its layer start at the identity.
 Coupling and autoregressive layers share these maps; they differ only in how ``p`` is computed.
 """
 

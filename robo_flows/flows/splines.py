@@ -2,7 +2,7 @@ r"""Monotonic rational-quadratic splines (Durkan et al., 2019) as pure tensor fu
 
 A spline with ``K`` bins maps ``[-B, B]`` onto itself through knots ``(x_k, y_k)``, ``k = 0..K``, with
 ``x_0 = y_0 = -B``, ``x_K = y_K = B`` and positive knot derivatives ``d_k``.  Inside bin ``k``, with
-``w_k = x_{k+1} - x_k``, ``h_k = y_{k+1} - y_k``, ``s_k = h_k / w_k`` and ``xi = (x - x_k) / w_k`` in ``[0, 1]``:
+``w_k = x_{k+1} - x_k``, ``h_k = y_{k+1} - y_k``, ``s_k = h_k / w_k`` and ``xi = (x - x_k) / w_k``:
 
 .. math::
 
@@ -91,7 +91,7 @@ def spline_knots(
 
 
 def search_bins(knots: Tensor, values: Tensor) -> Tensor:
-    """Index of the bin holding each value: ``k`` with ``knots[k] <= v < knots[k + 1]``, clamped to ``[0, K-1]``.
+    """Bin index of each value: ``k`` with ``knots[k] <= v < knots[k + 1]``, clamped to ``[0, K - 1]``.
 
     ``knots``: left bin edges ``[..., K]`` (sorted increasingly along the last axis); ``values``: ``[...]``.
     Returns a long tensor ``[...]``.  Counting the interior edges at or below the value is exact and, for the
