@@ -1,0 +1,71 @@
+"""The ``gmm`` baseline: a mixture density head over the flattened, normalized action chunk.
+
+    p(y | c) = sum_k pi_k(c) N(y; mu_k(c), diag sigma_k(c)^2),   k = 1..K,
+    log sigma = m + h tanh((r - m) / h) with m, h the middle and half-width of [LOG_STD_MIN, LOG_STD_MAX],
+    a soft clamp that is close to the identity r around 0.
+
+``loss`` is the mean negative log-likelihood per chunk in nats (raw action units).  Sampling at temperature T
+picks a component by pi and scales its sigma by T.  Gaussians have unbounded support, so samples are clamped
+into the action box; the density is that of the unclamped mixture.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.networks import mlp
+
+LOG_STD_MIN, LOG_STD_MAX = -7.0, 2.0
+
+
+def mixture_log_prob(
+    logits: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """``log sum_k softmax(logits)_k N(y; mean_k, diag exp(log_std_k)^2)``.
+
+    Shapes: logits ``[B, K]``, mean / log_std ``[B, K, D]``, y ``[B, D]`` -> ``[B]``.
+    """
+    z = (y.unsqueeze(1) - mean) * torch.exp(-log_std)
+    comp = -0.5 * (z**2).sum(-1) - log_std.sum(-1) - 0.5 * y.shape[-1] * math.log(2 * math.pi)
+    return torch.logsumexp(torch.log_softmax(logits, dim=-1) + comp, dim=-1)
+
+
+class MixtureChunkModel(PolicyModel):
+    """``kind="gmm"`` with ``cfg.gmm_components`` diagonal Gaussian components."""
+
+    kind = "gmm"
+    clips_samples = True
+
+    def __init__(self, cfg, **dims) -> None:
+        super().__init__(cfg, **dims)
+        self.components = cfg.gmm_components
+        self.head = mlp(
+            cfg.context_features, cfg.hidden_features, self.components * (1 + 2 * self.chunk_features)
+        )
+
+    def parameters_of(self, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mixture logits ``[B, K]``, means ``[B, K, D]`` and log-stds ``[B, K, D]`` for context ``[B, C]``."""
+        k, d = self.components, self.chunk_features
+        out = self.head(ctx)
+        logits, mean, raw = out[:, :k], out[:, k : k + k * d], out[:, k + k * d :]
+        half, mid = (LOG_STD_MAX - LOG_STD_MIN) / 2, (LOG_STD_MAX + LOG_STD_MIN) / 2
+        log_std = mid + half * torch.tanh((raw - mid) / half)
+        return logits, mean.unflatten(-1, (k, d)), log_std.unflatten(-1, (k, d))
+
+    def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        y = self.normalize_chunk(actions)
+        return -(self.normalized_log_prob(ctx, y) + self.chunk_log_det(y)).mean()
+
+    def normalized_log_prob(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return mixture_log_prob(*self.parameters_of(ctx), y)
+
+    def sample_normalized(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
+        logits, mean, log_std = self.parameters_of(ctx)
+        b = ctx.shape[0]
+        k = torch.distributions.Categorical(logits=logits).sample((n,))  # [n, B]
+        rows = torch.arange(b, device=ctx.device).expand(n, b)
+        eps = torch.randn(n, b, self.chunk_features, device=ctx.device, dtype=mean.dtype)
+        return mean[rows, k] + temperature * torch.exp(log_std[rows, k]) * eps

@@ -1,0 +1,184 @@
+"""``FlowPolicy``: the numpy-facing control-loop wrapper around a trained policy model (flow, mse or gmm).
+
+Receding horizon: each call of :meth:`FlowPolicy.select_action` returns one action; when a row's queue of
+planned actions is empty, a fresh chunk of ``action_horizon`` actions is sampled for that row from its last
+``obs_horizon`` observations and its first ``n_action_steps`` are queued.  Observation histories start by
+repeating the first observation of an episode, as the training windows are padded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.observations import ObservationAdapter
+
+Observation = np.ndarray | Mapping[str, np.ndarray]
+
+
+class FlowPolicy:
+    """Acts with a :class:`PolicyModel` on single ``[obs_dim]``, batched ``[N, obs_dim]`` or dict observations.
+
+    ``temperature``, ``best_of`` and ``n_action_steps`` default to the model config's values.
+    ``env_args`` (from the demonstrations) may carry ``obs_layout``, the ordered ``{key: size}`` of the
+    environment's flat observation, which lets a policy trained on a subset of keys read that observation.
+    """
+
+    def __init__(
+        self,
+        model: PolicyModel,
+        obs_keys: list[str],
+        env_args: Mapping[str, Any] | None = None,
+        *,
+        temperature: float | None = None,
+        best_of: int | None = None,
+        n_action_steps: int | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.device = torch.device(device)
+        self.env_args = dict(env_args or {})
+        self.adapter = ObservationAdapter(obs_keys, model.obs_dim, self.env_args.get("obs_layout"))
+        self.temperature = float(model.cfg.temperature if temperature is None else temperature)
+        self.best_of = int(model.cfg.best_of if best_of is None else best_of)
+        self.n_action_steps = int(model.cfg.n_action_steps if n_action_steps is None else n_action_steps)
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.best_of < 1:
+            raise ValueError(f"best_of must be >= 1, got {self.best_of}")
+        if not 1 <= self.n_action_steps <= model.action_horizon:
+            raise ValueError(
+                f"n_action_steps must be in [1, action_horizon={model.action_horizon}], got {self.n_action_steps}"
+            )
+        self.reset()
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | Path,
+        device: str | torch.device = "cpu",
+        temperature: float | None = None,
+        best_of: int | None = None,
+        n_action_steps: int | None = None,
+    ) -> FlowPolicy:
+        """Load a policy checkpoint written by the trainer (EMA weights when present)."""
+        from robo_flows.policy.loading import load_policy_model
+
+        model, meta = load_policy_model(path, device=device)
+        return cls(
+            model,
+            list(meta["obs_keys"]),
+            meta.get("env_args"),
+            temperature=temperature,
+            best_of=best_of,
+            n_action_steps=n_action_steps,
+            device=device,
+        )
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def obs_keys(self) -> list[str]:
+        return self.adapter.obs_keys
+
+    @property
+    def action_low(self) -> np.ndarray:
+        return self.model.action_low.cpu().numpy()
+
+    @property
+    def action_high(self) -> np.ndarray:
+        return self.model.action_high.cpu().numpy()
+
+    # -- control loop -----------------------------------------------------------------------------
+    def reset(self, rows: np.ndarray | list[int] | None = None) -> None:
+        """Start new episodes: all rows (``rows=None``, also forgets the batch size) or the given rows."""
+        if rows is None:
+            self._history: np.ndarray | None = None  # [N, obs_horizon, obs_dim]
+            self._queue: np.ndarray | None = None  # [N, n_action_steps, act_dim]
+            self._remaining = np.zeros(0, dtype=np.int64)  # [N] queued actions left per row
+            self._fresh = np.zeros(0, dtype=bool)  # [N] rows whose history restarts at the next call
+            return
+        self._remaining[rows] = 0
+        self._fresh[rows] = True
+
+    def select_action(self, obs: Observation) -> np.ndarray:
+        """The next action ``[act_dim]`` (single) or ``[N, act_dim]`` (batched) of the receding-horizon plan."""
+        flat, batched = self.adapter(obs)
+        n = flat.shape[0]
+        if self._history is None:
+            h, a = self.model.obs_horizon, self.model.act_dim
+            self._history = np.empty((n, h, flat.shape[1]), dtype=np.float32)
+            self._queue = np.empty((n, self.n_action_steps, a), dtype=np.float32)
+            self._remaining = np.zeros(n, dtype=np.int64)
+            self._fresh = np.ones(n, dtype=bool)
+        elif n != self._history.shape[0]:
+            raise ValueError(
+                f"select_action got {n} observations, the running episodes have {self._history.shape[0]}; "
+                "call reset() before changing the batch size"
+            )
+        self._history[self._fresh] = flat[self._fresh, None, :]
+        self._history[~self._fresh] = np.concatenate(
+            [self._history[~self._fresh, 1:], flat[~self._fresh, None, :]], axis=1
+        )
+        self._fresh[:] = False
+        replan = self._remaining == 0
+        if replan.any():
+            chunk = self._sample(self._history[replan])
+            self._queue[replan] = chunk[:, : self.n_action_steps]
+            self._remaining[replan] = self.n_action_steps
+        action = self._queue[np.arange(n), self.n_action_steps - self._remaining]
+        self._remaining -= 1
+        return action if batched else action[0]
+
+    def predict_action_chunk(self, obs: Observation) -> np.ndarray:
+        """A full chunk ``[action_horizon, act_dim]`` (or ``[N, ...]``) for an episode-start observation.
+
+        Stateless: the observation is repeated over ``obs_horizon`` (the convention at an episode's start).
+        """
+        flat, batched = self.adapter(obs)
+        chunk = self._sample(self._window(flat))
+        return chunk if batched else chunk[0]
+
+    def log_prob(self, obs: Observation, action_chunk: np.ndarray) -> np.ndarray | float:
+        """Exact ``log p(chunk | obs)`` in nats (raw action units); obs repeated over ``obs_horizon``."""
+        flat, batched = self.adapter(obs)
+        m = self.model
+        chunk = np.asarray(action_chunk, dtype=np.float32)
+        expected = (flat.shape[0], m.action_horizon, m.act_dim) if batched else (m.action_horizon, m.act_dim)
+        if chunk.shape != expected:
+            raise ValueError(f"action_chunk must have shape {list(expected)}, got {list(chunk.shape)}")
+        if not np.all(np.isfinite(chunk)):
+            raise ValueError("action_chunk holds NaN or inf")
+        with torch.inference_mode():
+            lp = m.log_prob(self._tensor(self._window(flat)), self._tensor(chunk.reshape(-1, *expected[-2:])))
+        out = lp.cpu().numpy().astype(np.float64)
+        return out if batched else float(out[0])
+
+    def obs_log_prob(self, obs: Observation) -> np.ndarray | float:
+        """Log-density of observations under the observation monitor: low means far from the demonstrations."""
+        flat, batched = self.adapter(obs)
+        with torch.inference_mode():
+            out = self.model.obs_log_prob(self._tensor(flat)).cpu().numpy().astype(np.float64)
+        return out if batched else float(out[0])
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _window(self, flat: np.ndarray) -> np.ndarray:
+        return np.repeat(flat[:, None, :], self.model.obs_horizon, axis=1)
+
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+
+    def _sample(self, window: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            chunk = self.model.sample_chunk(
+                self._tensor(window), temperature=self.temperature, best_of=self.best_of
+            )
+        return chunk.cpu().numpy()
