@@ -1,1 +1,19 @@
-"""robo_flows_envs: PyBullet Panda tasks, scripted experts and grasp evaluation for robo_flows."""
+"""robo_flows_envs: PyBullet Panda tasks, scripted experts and grasp evaluation for robo_flows.
+
+Importing registers the gymnasium ids below by entry-point string only, so ``import robo_flows_envs`` does not
+import pybullet; the simulator loads when an env is made.
+"""
+
+import gymnasium
+
+# id -> (entry point, max_episode_steps): the limit leaves the expert some slack, no more
+TASKS = {
+    "RoboFlows/PandaReach-v0": ("robo_flows_envs.tasks.reach:PandaReachEnv", 50),
+    "RoboFlows/PandaDetour-v0": ("robo_flows_envs.tasks.detour:PandaDetourEnv", 60),
+    "RoboFlows/PandaPush-v0": ("robo_flows_envs.tasks.push:PandaPushEnv", 120),
+    "RoboFlows/PandaPickPlace-v0": ("robo_flows_envs.tasks.pickplace:PandaPickPlaceEnv", 100),
+}
+
+for _id, (_entry, _steps) in TASKS.items():
+    if _id not in gymnasium.registry:
+        gymnasium.register(id=_id, entry_point=_entry, max_episode_steps=_steps)

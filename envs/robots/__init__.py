@@ -1,0 +1,1 @@
+"""Robot models driven by the tasks."""

@@ -1,0 +1,111 @@
+"""The Franka Panda of ``pybullet_data``: loading, Cartesian control through inverse kinematics, gripper.
+
+The end effector (EE) is the ``panda_grasptarget`` link, the point between the fingertips.  Its orientation is
+held fixed, pointing straight down with the fingers closing along the world y axis, so a command is only an EE
+position target and a finger opening.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pybullet as p
+import pybullet_data
+
+ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
+FINGER_JOINTS = (9, 10)
+EE_LINK = 11
+MAX_FINGER_WIDTH = 0.08  # each finger travels 0 .. 0.04 m
+# torque / force limits: arm from the URDF, fingers firm enough to hold a 0.1 kg cube
+ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
+FINGER_FORCE = 60.0
+ARM_POSITION_GAIN = 0.3  # pybullet's default 0.1 lags a 5 cm target by ~3 control periods; 0.3 by ~1
+HOME = (0.0, 0.2, 0.0, -2.2, 0.0, 2.4, 0.785)  # elbow up, hand above the table
+EE_DOWN = tuple(p.getQuaternionFromEuler((np.pi, 0.0, 0.0)))
+
+
+class Panda:
+    """One Panda in a physics client.  Joint indices are cached; state is read with one call per kind."""
+
+    def __init__(self, cid: int) -> None:
+        self.cid = cid
+        path = os.path.join(pybullet_data.getDataPath(), "franka_panda", "panda.urdf")
+        self.uid = p.loadURDF(
+            path,
+            basePosition=(0.0, 0.0, 0.0),
+            useFixedBase=True,
+            flags=p.URDF_ENABLE_CACHED_GRAPHICS_SHAPES,
+            physicsClientId=cid,
+        )
+        info = [p.getJointInfo(self.uid, j, physicsClientId=cid) for j in ARM_JOINTS + FINGER_JOINTS]
+        self._lower = [i[8] for i in info]
+        self._upper = [i[9] for i in info]
+        self._ranges = [u - lo for lo, u in zip(self._lower, self._upper, strict=True)]
+        self._rest = list(HOME) + [0.02, 0.02]
+        for j in FINGER_JOINTS:
+            p.changeDynamics(self.uid, j, lateralFriction=1.5, physicsClientId=cid)
+
+    def ik(self, ee_position: Sequence[float]) -> list[float]:
+        """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` pointing down, starting from
+        the current joint state.  The null space is pulled towards ``HOME`` turned to face the target
+        (joint 1 = atan2(y, x)), so the elbow stays in the vertical plane through the EE, not beside it."""
+        self._rest[0] = float(np.arctan2(ee_position[1], ee_position[0]))
+        return p.calculateInverseKinematics(
+            self.uid,
+            EE_LINK,
+            ee_position,
+            EE_DOWN,
+            lowerLimits=self._lower,
+            upperLimits=self._upper,
+            jointRanges=self._ranges,
+            restPoses=self._rest,
+            maxNumIterations=20,
+            physicsClientId=self.cid,
+        )
+
+    def reset(self, ee_position: Sequence[float], finger_width: float) -> None:
+        """Teleport the arm (zero velocity) so the EE is at ``ee_position``; motors hold that pose."""
+        for j, q in zip(ARM_JOINTS, HOME, strict=True):
+            p.resetJointState(self.uid, j, q, 0.0, physicsClientId=self.cid)
+        for _ in range(4):  # IK from the current state; a few resets converge to the exact pose
+            q = self.ik(ee_position)
+            for j, qj in zip(ARM_JOINTS, q[:7], strict=True):
+                p.resetJointState(self.uid, j, qj, 0.0, physicsClientId=self.cid)
+        for j in FINGER_JOINTS:
+            p.resetJointState(self.uid, j, finger_width / 2.0, 0.0, physicsClientId=self.cid)
+        self.command(ee_position, finger_width)
+
+    def command(self, ee_target: Sequence[float], finger_width: float) -> None:
+        """Position-control the arm towards the IK solution for ``ee_target`` and the fingers to
+        ``finger_width`` (total opening, m)."""
+        q = self.ik(ee_target)
+        p.setJointMotorControlArray(
+            self.uid,
+            ARM_JOINTS,
+            p.POSITION_CONTROL,
+            targetPositions=q[:7],
+            forces=ARM_FORCES,
+            positionGains=(ARM_POSITION_GAIN,) * 7,
+            physicsClientId=self.cid,
+        )
+        half = finger_width / 2.0
+        p.setJointMotorControlArray(
+            self.uid,
+            FINGER_JOINTS,
+            p.POSITION_CONTROL,
+            targetPositions=(half, half),
+            forces=(FINGER_FORCE, FINGER_FORCE),
+            physicsClientId=self.cid,
+        )
+
+    def ee_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """EE world position [3] (m) and linear velocity [3] (m/s)."""
+        s = p.getLinkState(self.uid, EE_LINK, computeLinkVelocity=1, physicsClientId=self.cid)
+        return np.asarray(s[4]), np.asarray(s[6])
+
+    def finger_width(self) -> float:
+        """Current opening between the fingers (m), 0 .. 0.08."""
+        a, b = p.getJointStates(self.uid, FINGER_JOINTS, physicsClientId=self.cid)
+        return a[0] + b[0]

@@ -1,0 +1,91 @@
+"""PandaPickPlace: two identical cubes on the table; pick either and set it down on the target.
+
+The expert picks one of the two at random.  The executed mode is the cube that was lifted first (its centre
+raised 4 cm above its resting height); success needs a cube within 3 cm of the target and out of the gripper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from robo_flows_envs.experts.pickplace import pickplace_action
+from robo_flows_envs.sim import Sim
+from robo_flows_envs.tasks.base import NO_MODE, PandaTaskEnv
+from robo_flows_envs.tasks.push import body_parts
+
+CUBE_HALF = 0.02
+CUBE_MASS = 0.1
+SUCCESS_DISTANCE = 0.03
+LIFT_HEIGHT = 0.04
+PLACE_LOW, PLACE_HIGH = np.array([0.38, -0.2]), np.array([0.62, 0.2])
+MIN_SEPARATION = 0.1
+START = np.array([0.4, 0.0, 0.2])
+START_NOISE = 0.02
+N_CUBES = 2
+
+
+class PandaPickPlaceEnv(PandaTaskEnv):
+    """Observation ``ee_pos, ee_vel, finger_width, cube_0_{pos,quat,linvel,angvel}, cube_1_..., goal``; reward
+    ``-min_i |cube_i - goal|``."""
+
+    task_parts = {**body_parts("cube_0"), **body_parts("cube_1"), "goal": 3}
+    mode_names = ("cube_0", "cube_1")
+    start_finger_width = 0.08
+
+    def _build(self, sim: Sim) -> None:
+        colours = ((0.2, 0.4, 0.9, 1.0), (0.9, 0.6, 0.1, 1.0))
+        self.cubes = [
+            sim.box((CUBE_HALF,) * 3, (0.5, 0.1 * i, CUBE_HALF), CUBE_MASS, c) for i, c in enumerate(colours)
+        ]
+        self.goal = np.array([0.5, 0.0, CUBE_HALF])
+        self._marker = sim.marker(0.02, self.goal, (0.1, 0.8, 0.1, 0.6))
+
+    def _sample_episode(self) -> np.ndarray:
+        points: list[np.ndarray] = []
+        while len(points) < N_CUBES + 1:  # two cubes and the goal, pairwise apart (rejection sampling)
+            xy = self._uniform(PLACE_LOW, PLACE_HIGH)
+            if all(np.linalg.norm(xy - q) >= MIN_SEPARATION for q in points):
+                points.append(xy)
+        for uid, xy in zip(self.cubes, points, strict=False):
+            self.sim.set_pose(uid, (*xy, CUBE_HALF))
+        self.goal = np.array([*points[-1], CUBE_HALF])
+        self.sim.set_pose(self._marker, self.goal)
+        return START + self._uniform(-START_NOISE, START_NOISE, 3)
+
+    def _states(self) -> list[np.ndarray]:
+        return [self.sim.body_state(uid) for uid in self.cubes]
+
+    def _reset_tracking(self) -> None:
+        self._lifted = NO_MODE
+
+    def _track(self) -> None:
+        if self._lifted == NO_MODE:
+            for name, state in zip(self.mode_names, self._states(), strict=True):
+                if state[2] > CUBE_HALF + LIFT_HEIGHT:
+                    self._lifted = name
+                    break
+
+    def _executed_mode(self) -> str:
+        return self._lifted
+
+    def _distances(self) -> np.ndarray:
+        return np.array([np.linalg.norm(s[:3] - self.goal) for s in self._states()])
+
+    def _task_obs(self) -> list[np.ndarray]:
+        return [*self._states(), self.goal]
+
+    def _success(self) -> bool:
+        return any(
+            d < SUCCESS_DISTANCE and not self.sim.touching(self.robot.uid, uid)
+            for d, uid in zip(self._distances(), self.cubes, strict=True)
+        )
+
+    def _reward(self) -> float:
+        return -float(self._distances().min())
+
+    def _expert_action(self) -> np.ndarray:
+        cube = self.cubes[self.mode_names.index(self.expert_mode)]
+        ee = self.robot.ee_state()[0]
+        return pickplace_action(
+            ee, self.robot.finger_width(), self.sim.body_state(cube)[:3], 2 * CUBE_HALF, self.goal
+        )
