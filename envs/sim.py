@@ -4,8 +4,8 @@ Each env owns its own ``p.connect(p.DIRECT)`` client id and passes it to every c
 process (and in gymnasium's async vector envs) without touching pybullet's global default client.
 
 Time: one control period of ``CONTROL_PERIOD = 0.04 s`` (as panda-gym) is ``SUBSTEPS`` physics steps of
-``PHYSICS_DT`` each.  Frames: world z is up, the table top is the plane z = 0, the robot base sits at the origin
-and the workspace lies at x > 0.
+``PHYSICS_DT`` each.  Frames: world z is up, the table top is the plane z = 0, the robot base sits at the
+origin and the workspace lies at x > 0.
 """
 
 from __future__ import annotations

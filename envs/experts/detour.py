@@ -8,7 +8,6 @@ chosen edge (``before``), along that edge to a point behind it (``after``), then
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.steering import CLOSED, action, toward
 
 # lateral clearance between the wall's edge and the EE path: the hand is ~0.2 m across the finger axis (y)

@@ -7,7 +7,6 @@ is already on the goal, and where the EE is relative to the cube.
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.steering import CLOSED, OPEN, action, toward
 
 CARRY_Z = 0.10
@@ -18,7 +17,8 @@ DESCEND_TOL = 0.02  # xy error tolerated (and corrected) once descending
 def pickplace_action(
     ee: np.ndarray, finger_width: float, cube_pos: np.ndarray, cube_size: float, goal: np.ndarray
 ) -> np.ndarray:
-    """Action [4] moving the cube at ``cube_pos`` [3] (edge ``cube_size``) onto ``goal`` [3] (cube-centre height)."""
+    """Action [4] moving the cube at ``cube_pos`` [3] (edge ``cube_size``) onto ``goal`` [3] (its centre
+    height)."""
     held = np.linalg.norm(ee - cube_pos) < 0.02 and finger_width < cube_size + 0.004
     cube_at_goal = np.linalg.norm(cube_pos[:2] - goal[:2]) < 0.012 and cube_pos[2] < goal[2] + 0.01
     if cube_at_goal:

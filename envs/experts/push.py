@@ -9,7 +9,6 @@ point and comes down, so it never drags across the cube.
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.steering import CLOSED, action, toward
 
 TRAVEL_Z = 0.08

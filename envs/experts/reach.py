@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.steering import CLOSED, action, toward
 
 

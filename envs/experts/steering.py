@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.tasks.base import MAX_EE_STEP
 
 OPEN, CLOSED = 1.0, -1.0

@@ -21,7 +21,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-
 from robo_flows_envs.rendering import Camera
 from robo_flows_envs.robots.panda import MAX_FINGER_WIDTH, Panda
 from robo_flows_envs.sim import Sim
@@ -32,12 +31,12 @@ NO_MODE = "none"
 
 
 class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
-    """Base of the Panda tasks; subclasses build their scene, sample episodes, score them and script an expert.
+    """Base of the Panda tasks; subclasses build a scene, sample episodes, score them and script an expert.
 
     Subclass hooks: ``_build(sim)`` (add bodies once), ``_sample_episode()`` (place things with
     ``self.np_random``, return the EE start position), ``_task_obs()`` (the parts after the robot's, in
-    ``obs_layout`` order), ``_success()``, ``_failure()``, ``_reward()``, ``_track()`` (update the executed mode
-    after each step), ``_executed_mode()``, ``_expert_action()``.
+    ``obs_layout`` order), ``_success()``, ``_failure()``, ``_reward()``, ``_track()`` (update the executed
+    mode after each step), ``_executed_mode()``, ``_expert_action()``.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}

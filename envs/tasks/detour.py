@@ -1,15 +1,15 @@
 """PandaDetour: reach a goal behind a wall, passing it on the left (+y) or the right (-y).
 
-The wall stands on the table across the straight line from the start (x ~ 0.33) to the goal (x ~ 0.66) and is
-as tall as the EE may go (workspace z <= 0.14, wall top at 0.2, the fingers and hand reach up from the EE), so the only
-ways are around either edge; touching the wall ends the episode as a failure.  The executed mode is the side of
-the wall's centre the EE was on when it first crossed the wall's plane x = wall_x.
+The wall stands on the table across the straight line from the start (x ~ 0.33) to the goal (x ~ 0.66).
+The EE may not rise above z = 0.14 (the workspace box) and the fingers and hand reach up from it past the
+wall's top at z = 0.2, so the only ways are around either edge; touching the wall ends the episode as a
+failure.  The executed mode is the side of the wall's centre the EE was on when it first crossed the wall's
+plane x = wall_x.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.detour import detour_action
 from robo_flows_envs.sim import Sim
 from robo_flows_envs.tasks.base import NO_MODE, PandaTaskEnv

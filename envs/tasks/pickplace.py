@@ -7,7 +7,6 @@ raised 4 cm above its resting height); success needs a cube within 3 cm of the t
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.pickplace import pickplace_action
 from robo_flows_envs.sim import Sim
 from robo_flows_envs.tasks.base import NO_MODE, PandaTaskEnv

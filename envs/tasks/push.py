@@ -8,7 +8,6 @@ cube's path: the axis along which it had moved more when it first got 4 cm from 
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.push import push_action
 from robo_flows_envs.sim import Sim
 from robo_flows_envs.tasks.base import NO_MODE, PandaTaskEnv

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from robo_flows_envs.experts.reach import reach_action
 from robo_flows_envs.sim import Sim
 from robo_flows_envs.tasks.base import PandaTaskEnv
