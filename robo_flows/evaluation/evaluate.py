@@ -1,0 +1,143 @@
+"""``evaluate``: roll a policy (or the scripted expert) out on seeded episodes and write a run folder.
+
+``DIR/results.json`` holds ``success_rate``, ``success_ci`` (Wilson 95%), ``episodes``, ``modes``
+(executed mode -> episodes, from ``info["mode"]``), ``latency_ms`` (``select_action`` at batch 1) and, for a
+policy with an observation monitor, ``obs_log_prob`` of the episodes' first observations.  Beside it:
+``paths.png`` (top-down end-effector paths coloured by mode), ``modes.png`` and, on request, ``rollouts.gif``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
+from robo_flows.evaluation.latency import chunk_latency, select_action_latency
+from robo_flows.evaluation.metrics import mode_counts, wilson_interval
+from robo_flows.evaluation.plots import plot_mode_histogram, plot_paths
+from robo_flows.evaluation.rollout import EpisodeRecord, make_vector_env, run_episodes
+from robo_flows.evaluation.seeds import check_disjoint, episode_seeds
+from robo_flows.evaluation.video import record_video
+from robo_flows.policy.policy import FlowPolicy
+
+RESULTS_FILE = "results.json"
+LATENCY_CALLS = 200
+VIDEO_EPISODES = 2
+
+
+def evaluate(
+    actor: Actor,
+    env_id: str,
+    episodes: int,
+    seed: int,
+    out_dir: str | Path,
+    *,
+    num_envs: int = 1,
+    video: bool = False,
+    env_kwargs: dict[str, Any] | None = None,
+    perturb_steps: int = 0,
+    demo_seeds: Sequence[int] = (),
+    force: bool = False,
+) -> dict[str, Any]:
+    """Evaluate ``actor`` on ``episodes`` seeded episodes of ``env_id``; returns (and writes) the results.
+
+    Refuses (``FileExistsError``) to overwrite an existing ``results.json`` unless ``force``.
+    """
+    out = Path(out_dir)
+    if (out / RESULTS_FILE).exists() and not force:
+        raise FileExistsError(f"{out / RESULTS_FILE} exists; pass force=True (--force) to overwrite it")
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    seeds = episode_seeds(seed, episodes)
+    check_disjoint(seeds, demo_seeds)
+    out.mkdir(parents=True, exist_ok=True)
+
+    start = time.perf_counter()
+    envs = make_vector_env(env_id, min(num_envs, episodes), env_kwargs, perturb_steps=perturb_steps)
+    try:
+        records = run_episodes(envs, actor, seeds)
+    finally:
+        envs.close()
+    wall = time.perf_counter() - start
+
+    results = summarize(records, actor.name, env_id)
+    results.update(
+        seed=seed,
+        seeds=[seeds[0], seeds[-1]],
+        num_envs=min(num_envs, episodes),
+        perturb_steps=perturb_steps,
+        env_kwargs=env_kwargs or {},
+        rollout_seconds=round(wall, 2),
+        machine=f"{platform.machine()} {platform.processor() or ''} torch threads={torch.get_num_threads()}".strip(),
+    )
+    if isinstance(actor, PolicyActor):
+        results.update(policy_measurements(actor.policy, [r.first_obs for r in records]))
+    results["files"] = {
+        "paths": plot_paths(records, out / "paths.png", actor.name).name,
+        "modes": plot_mode_histogram(results["modes"], out / "modes.png", actor.name).name,
+    }
+    if video:
+        gif = record_video(
+            env_id, actor, seeds[:VIDEO_EPISODES], out / "rollouts.gif", env_kwargs, perturb_steps
+        )
+        results["files"]["video"] = gif.name
+    (out / RESULTS_FILE).write_text(json.dumps(results, indent=2))
+    return results
+
+
+def summarize(records: list[EpisodeRecord], name: str, env_id: str) -> dict[str, Any]:
+    """Success rate with its Wilson 95% interval, mode counts and episode lengths."""
+    n = len(records)
+    k = sum(r.success for r in records)
+    lo, hi = wilson_interval(k, n)
+    return {
+        "actor": name,
+        "env": env_id,
+        "episodes": n,
+        "successes": k,
+        "success_rate": k / n,
+        "success_ci": [lo, hi],
+        "modes": mode_counts(r.mode for r in records),
+        "success_modes": mode_counts(r.mode for r in records if r.success),
+        "mean_length": float(np.mean([r.length for r in records])),
+    }
+
+
+def policy_measurements(policy: FlowPolicy, first_obs: list[Any]) -> dict[str, Any]:
+    """Latency of ``select_action`` and of a chunk sample at batch 1, and the monitor's view of the starts."""
+    stream = [first_obs[i % len(first_obs)] for i in range(LATENCY_CALLS)]
+    out: dict[str, Any] = {
+        "latency_ms": select_action_latency(policy, stream),
+        "chunk_latency_ms": chunk_latency(policy, stream[:50]),
+        "policy": {
+            "kind": policy.kind,
+            "temperature": policy.temperature,
+            "best_of": policy.best_of,
+            "n_action_steps": policy.n_action_steps,
+        },
+    }
+    if policy.model.monitor is not None:
+        logp = np.array([policy.obs_log_prob(o) for o in first_obs])
+        out["obs_log_prob"] = {
+            "mean": float(logp.mean()),
+            "p05": float(np.percentile(logp, 5)),
+            "min": float(logp.min()),
+        }
+    return out
+
+
+def expert_actor() -> ExpertActor:
+    """The scripted expert, evaluated by the same code as the policies."""
+    return ExpertActor()
+
+
+def policy_actor(checkpoint: str | Path, **overrides: Any) -> PolicyActor:
+    """A policy loaded from a checkpoint (``temperature``, ``best_of``, ``n_action_steps`` may be overridden)."""
+    return PolicyActor(FlowPolicy.from_checkpoint(checkpoint, **overrides))

@@ -1,0 +1,150 @@
+"""Running seeded episodes on a gymnasium vector environment and recording what the metrics and plots need.
+
+Sub-environments run with autoreset disabled: when one finishes, it is reset (``reset_mask``) with the next
+pending episode seed, so every episode gets exactly its own seed whatever the number of sub-environments.
+Sub-environments left without a pending episode keep running on a spare seed and are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from robo_flows.evaluation.actors import Actor
+from robo_flows.evaluation.shift import PerturbedStart
+
+SPARE_SEED = 0  # reset seed of an idle sub-environment; its episodes are never recorded
+
+
+@dataclass
+class EpisodeRecord:
+    """One finished episode: its seed, outcome, executed mode and top-down end-effector path ``[T+1, 2]``."""
+
+    seed: int
+    success: bool
+    mode: str | None
+    length: int
+    ee_path: np.ndarray
+    first_obs: Any = field(repr=False, default=None)
+
+
+def make_vector_env(
+    env_id: str,
+    num_envs: int,
+    env_kwargs: dict[str, Any] | None = None,
+    asynchronous: bool | None = None,
+    perturb_steps: int = 0,
+) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of ``env_id``: sync for one, async for more unless ``asynchronous`` says otherwise.
+
+    ``perturb_steps > 0`` wraps each copy in :class:`PerturbedStart` (a shifted start distribution).
+    """
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    make_one = _env_factory(env_id, env_kwargs or {}, perturb_steps)
+    fns = [make_one] * num_envs
+    mode = gym.vector.AutoresetMode.DISABLED
+    if asynchronous if asynchronous is not None else num_envs > 1:
+        return gym.vector.AsyncVectorEnv(fns, autoreset_mode=mode)
+    return gym.vector.SyncVectorEnv(fns, autoreset_mode=mode)
+
+
+def _env_factory(env_id: str, env_kwargs: dict[str, Any], perturb_steps: int) -> Callable[[], gym.Env]:
+    def make() -> gym.Env:
+        if env_id.startswith("RoboFlows/"):
+            import robo_flows_envs  # noqa: F401  (registers the ids; only imported when such an env is made)
+        env = gym.make(env_id, **env_kwargs)
+        return PerturbedStart(env, perturb_steps) if perturb_steps > 0 else env
+
+    return make
+
+
+def observation_layout(envs: gym.vector.VectorEnv) -> dict[str, int] | None:
+    """The sub-environments' ``obs_layout`` ({name: size} of the flat observation) if they declare one."""
+    try:
+        return dict(envs.get_attr("obs_layout")[0])
+    except AttributeError:
+        return None
+
+
+def end_effector_xy(obs: Any, layout: dict[str, int] | None) -> np.ndarray | None:
+    """Top-down end-effector positions ``[K, 2]`` from batched observations, or None when unknown.
+
+    Uses the ``ee_pos`` slice of a flat observation with a layout, else the first three values of a Dict
+    observation's ``observation`` entry (the panda-gym convention: gripper position first).
+    """
+    if isinstance(obs, dict):
+        return np.asarray(obs["observation"])[:, :2] if "observation" in obs else None
+    if layout and "ee_pos" in layout:
+        start = 0
+        for name, size in layout.items():
+            if name == "ee_pos":
+                return np.asarray(obs)[:, start : start + 2]
+            start += size
+    return None
+
+
+def _row(obs: Any, i: int) -> Any:
+    return {k: np.asarray(v)[i] for k, v in obs.items()} if isinstance(obs, dict) else np.asarray(obs)[i]
+
+
+def _info_value(info: dict[str, Any], key: str, i: int) -> Any:
+    if key in info and info.get(f"_{key}", np.ones(i + 1, bool))[i]:
+        return info[key][i]
+    return None
+
+
+def run_episodes(envs: gym.vector.VectorEnv, actor: Actor, seeds: Sequence[int]) -> list[EpisodeRecord]:
+    """Run one episode per seed with ``actor``; records come back in seed order."""
+    k = envs.num_envs
+    layout = observation_layout(envs)
+    pending = list(seeds)
+    slot_seed: list[int | None] = [pending.pop(0) if pending else None for _ in range(k)]
+    obs, _ = envs.reset(seed=[SPARE_SEED if s is None else s for s in slot_seed])
+    actor.reset()
+    paths: list[list[np.ndarray]] = [[] for _ in range(k)]
+    firsts: list[Any] = [_row(obs, i) for i in range(k)]
+    lengths = np.zeros(k, dtype=np.int64)
+    records: dict[int, EpisodeRecord] = {}
+    _append_positions(paths, end_effector_xy(obs, layout))
+    while any(s is not None for s in slot_seed):
+        actions = actor.act(obs, envs)
+        obs, _, terminated, truncated, info = envs.step(actions)
+        lengths += 1
+        _append_positions(paths, end_effector_xy(obs, layout))
+        done = np.asarray(terminated) | np.asarray(truncated)
+        if not done.any():
+            continue
+        for i in np.flatnonzero(done):
+            if slot_seed[i] is not None:
+                mode = _info_value(info, "mode", i)
+                records[slot_seed[i]] = EpisodeRecord(
+                    seed=int(slot_seed[i]),
+                    success=bool(_info_value(info, "is_success", i)),
+                    mode=None if mode is None else str(mode),
+                    length=int(lengths[i]),
+                    ee_path=np.asarray(paths[i]) if paths[i] else np.zeros((0, 2)),
+                    first_obs=firsts[i],
+                )
+            slot_seed[i] = pending.pop(0) if pending else None
+        reset_seeds = [
+            SPARE_SEED if (s is None or not d) else s for s, d in zip(slot_seed, done, strict=True)
+        ]
+        obs, _ = envs.reset(seed=reset_seeds, options={"reset_mask": done})
+        actor.reset(np.flatnonzero(done))
+        ee = end_effector_xy(obs, layout)
+        for i in np.flatnonzero(done):
+            paths[i] = [] if ee is None else [ee[i]]
+            firsts[i] = _row(obs, i)
+            lengths[i] = 0
+    return [records[s] for s in seeds]
+
+
+def _append_positions(paths: list[list[np.ndarray]], ee: np.ndarray | None) -> None:
+    if ee is not None:
+        for i, path in enumerate(paths):
+            path.append(np.array(ee[i], dtype=np.float64))
