@@ -185,9 +185,10 @@ def rotvec_to_chart(v: Tensor) -> Tensor:
 
 
 def log_abs_det_chart(y: Tensor) -> Tensor:
-    """log|det ∂v/∂y| of :func:`chart_to_rotvec` = log θ'(ρ) + 2 log(θ/ρ), θ'(ρ) = g(ρ)/f(θ).  [..., 3] -> [...].
+    """log|det ∂v/∂y| of :func:`chart_to_rotvec`, [..., 3] -> [...].
 
-    Equivalently log N(y; 0, I) - log h(v) (the chart pushes N(0, I) to the Haar density h).
+    Analytically log θ'(ρ) + 2 log(θ/ρ) with θ'(ρ) = g(ρ)/f(θ), which simplifies to log N(y; 0, I) - log h(v)
+    (the chart pushes N(0, I) to the Haar density h); that form is evaluated, as it is finite at ρ = 0.
     """
     return log_standard_normal(y) - log_haar_density_rotvec(chart_to_rotvec(y))
 

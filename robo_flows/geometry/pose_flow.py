@@ -34,7 +34,7 @@ from robo_flows.flows import build_flow
 from robo_flows.flows.nets import MLP
 from robo_flows.geometry.charts import chart_to_rotation, log_standard_normal, rotation_to_chart
 from robo_flows.geometry.so3 import exp_map, quaternion_to_matrix, rotation_about_z
-from robo_flows.geometry.validation import check_finite, check_rotation_matrices, check_shape
+from robo_flows.geometry.validation import check_finite, check_rotation_matrices
 
 MAX_CHARTS = 4
 # G₀ = exp(_CHART_OFFSET): an arbitrary rotation (about 62°) about a non-special axis.

@@ -9,10 +9,10 @@ Conventions (all functions broadcast over leading batch dimensions ``...``):
 - The 6-D representation (Zhou et al., 2019) is the first two columns of R, ``[R[:, 0], R[:, 1]]`` ([..., 6]);
   its inverse is Gram-Schmidt, so any pair of independent vectors maps to a rotation.
 
-Numerics: the exponential map goes through the quaternion ``(cos θ/2, sin(θ/2)/θ · v)`` with a Taylor branch of
-sin(θ/2)/θ near θ = 0, and the logarithm goes through Shepperd's matrix-to-quaternion method (the largest of
-w, x, y, z is taken from the diagonal, the rest from off-diagonal sums/differences) followed by
-θ = 2 atan2(|q_v|, w); both are accurate and differentiable near θ = 0 and θ = π, in float32 and float64.
+Numerics: the exponential map goes through the quaternion ``(cos θ/2, sin(θ/2)/θ · v)`` with a Taylor
+branch of sin(θ/2)/θ near θ = 0, and the logarithm goes through Shepperd's matrix-to-quaternion method
+(the largest of w, x, y, z is taken from the diagonal, the rest from off-diagonal sums/differences) followed
+by θ = 2 atan2(|q_v|, w); both are accurate and differentiable near θ = 0 and θ = π, in float32 and float64.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def random_rotations(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
 ) -> Tensor:
-    """``n`` rotations drawn from the Haar (uniform) distribution: normalized Gaussian quaternions. -> [n, 3, 3]."""
+    """``n`` Haar-uniform rotations (normalized Gaussian quaternions).  -> [n, 3, 3]."""
     q = torch.randn(n, 4, generator=generator, dtype=dtype, device=device)
     return quaternion_to_matrix(q)
 
