@@ -40,7 +40,7 @@ def load_config(source: str | Path | Mapping[str, Any], cls: type[T], overrides:
         raw: Any = dict(source)
     else:
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"config file {str(path)!r} does not exist")
         with path.open() as f:
             raw = yaml.safe_load(f)

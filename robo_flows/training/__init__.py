@@ -1,0 +1,20 @@
+"""Training: the generic Trainer, checkpoints, and the policy training entry point (``train_policy``)."""
+
+from robo_flows.training.checkpoint import (
+    CHECKPOINT_KINDS,
+    FORMAT_VERSION,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
+from robo_flows.training.trainer import Trainer, evaluate_loss
+
+__all__ = [
+    "CHECKPOINT_KINDS",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "Trainer",
+    "evaluate_loss",
+    "load_checkpoint",
+    "save_checkpoint",
+]

@@ -1,0 +1,72 @@
+"""Checkpoint files: atomic writes, safe reads (``torch.load(weights_only=True)``), clear errors.
+
+A checkpoint is a plain dict (see docs/training.md) with at least ``format_version``
+(``FORMAT_VERSION``), ``kind`` (one of ``CHECKPOINT_KINDS``), ``config``, ``model``, ``ema``,
+``optimizer``, ``scheduler``, ``step``, ``best_valid``, ``rng`` and ``meta``. Only tensors, numbers,
+strings, None and containers of them are stored, so it loads without unpickling arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT_VERSION = 1
+CHECKPOINT_KINDS: tuple[str, ...] = ("policy", "grasp")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint: corrupt, another format version or another kind of model."""
+
+
+def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
+    """Write ``state`` to ``path`` atomically: a temp file in the same folder, fsync, then ``os.replace``.
+
+    A reader (or a crash) never sees a half-written file: ``path`` holds either the old or the new checkpoint.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | Path, kind: str | None = "policy", map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True`` and check its format version and kind (None = any kind).
+
+    Raises FileNotFoundError (no file), CheckpointError (unreadable, not a robo_flows checkpoint, other
+    ``format_version``, other ``kind``).
+    """
+    path = Path(path)
+    if kind is not None and kind not in CHECKPOINT_KINDS:
+        raise ValueError(f"kind must be one of {CHECKPOINT_KINDS} or None, got {kind!r}")
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types (pickle, zip, runtime) for damaged files
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated?): {exc}") from exc
+    if not isinstance(state, dict) or "format_version" not in state:
+        raise CheckpointError(f"{path} is not a robo_flows checkpoint (no format_version)")
+    if state["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format_version {state['format_version']!r}; "
+            f"this robo_flows reads format_version {FORMAT_VERSION}"
+        )
+    if kind is not None and state.get("kind") != kind:
+        raise CheckpointError(f"{path} holds a {state.get('kind')!r} model, expected a {kind!r} checkpoint")
+    return state

@@ -1,0 +1,353 @@
+"""``Trainer``: the optimisation loop for any ``nn.Module`` with ``loss(batch) -> scalar``.
+
+It trains policies and grasp PoseFlows alike. Per step: a batch from ``EpochBatchSampler`` (seeded,
+resumable, the same global batch for any number of processes), ``loss = model.loss(batch)``, backward,
+gradient clipping to ``grad_clip`` (global L2 norm), AdamW, the warm-up + cosine schedule, then the EMA
+update. Every ``valid_every`` steps rank 0 computes the mean validation loss with the EMA weights (the
+raw weights when EMA is off); ``best.pt`` is written whenever it improves, ``last.pt`` every
+``checkpoint_every`` steps and at the end. Under ``torchrun`` the loss module is wrapped in
+DistributedDataParallel: each of W ranks takes B / W items of the global batch and gradients are
+averaged, so a step equals the 1-process step on the same B items.
+
+``fit(resume=True)`` reloads ``DIR/checkpoints/last.pt`` (weights, EMA, optimizer, scheduler, step, best
+validation loss, RNG states); the data order follows from the step, so the resumed run reproduces the
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from robo_flows.config import TrainConfig
+from robo_flows.training.checkpoint import CHECKPOINT_KINDS, FORMAT_VERSION, load_checkpoint, save_checkpoint
+from robo_flows.training.distributed import DistContext
+from robo_flows.training.ema import EMA
+from robo_flows.training.metrics_log import MetricsLog
+from robo_flows.training.rng import capture_rng_state, restore_rng_state, seed_everything
+from robo_flows.training.sampler import EpochBatchSampler
+from robo_flows.training.schedule import warmup_cosine
+
+RESERVED_KEYS: tuple[str, ...] = (
+    "format_version",
+    "model",
+    "ema",
+    "optimizer",
+    "scheduler",
+    "step",
+    "best_valid",
+    "rng",
+    "data_state",
+)
+
+
+class _LossForward(nn.Module):
+    """``forward(batch) = model.loss(batch)``, so DistributedDataParallel's hooks see the loss computation."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        return self.model.loss(batch)
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """``batch`` (tensors in dicts / lists / tuples) moved to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def _batch_len(batch: Any) -> int:
+    if isinstance(batch, torch.Tensor):
+        return len(batch)
+    values = batch.values() if isinstance(batch, dict) else batch
+    return _batch_len(next(iter(values)))
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, dataset: Dataset, batch_size: int, device: torch.device, seed: int = 0
+) -> float:
+    """Mean of ``model.loss`` over ``dataset`` (weighted by batch size), in eval mode.
+
+    Runs under a forked, seeded RNG so any randomness in the loss is reproducible and the training random
+    stream is left untouched.
+    """
+    was_training = model.training
+    model.eval()
+    devices = [device] if device.type == "cuda" else []
+    total, count = 0.0, 0
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            n = _batch_len(batch)
+            total += float(model.loss(to_device(batch, device))) * n
+            count += n
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def _due(step: int, every: int, final: bool) -> bool:
+    return final or (every > 0 and step % every == 0)
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(d, dict):
+        return {prefix.rstrip("."): d}
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}."))
+    return out
+
+
+class Trainer:
+    """Train ``model`` (``model.loss(batch)`` -> scalar) on ``train_set``; checkpoints, logs in ``out_dir``.
+
+    ``checkpoint_extra`` is stored in every checkpoint as is; it must hold ``kind`` (one of
+    ``CHECKPOINT_KINDS``) and ``config`` (the whole experiment config as a plain dict), and usually ``meta``
+    and ``normalizer``. If ``model`` has ``fit_extra(train_set)`` it is called once before the first step.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train_set: Dataset,
+        valid_set: Dataset | None,
+        cfg: TrainConfig,
+        out_dir: str | Path,
+        checkpoint_extra: dict[str, Any],
+    ) -> None:
+        if not callable(getattr(model, "loss", None)):
+            raise TypeError(f"Trainer needs a model with a loss(batch) method, got {type(model).__name__}")
+        if checkpoint_extra.get("kind") not in CHECKPOINT_KINDS:
+            raise ValueError(
+                f"checkpoint_extra['kind'] must be one of {CHECKPOINT_KINDS}, "
+                f"got {checkpoint_extra.get('kind')!r}"
+            )
+        if not isinstance(checkpoint_extra.get("config"), dict):
+            raise ValueError("checkpoint_extra['config'] must be the experiment config as a plain dict")
+        clash = sorted(set(checkpoint_extra) & set(RESERVED_KEYS))
+        if clash:
+            raise ValueError(f"checkpoint_extra may not set {clash}; the Trainer writes them")
+        self.model = model
+        self.train_set = train_set
+        self.valid_set = valid_set if valid_set is not None and len(valid_set) > 0 else None
+        self.cfg = cfg
+        self.out_dir = Path(out_dir)
+        self.checkpoint_dir = self.out_dir / "checkpoints"
+        self.extra = dict(checkpoint_extra)
+
+    def fit(self, resume: bool = False) -> dict[str, Any]:
+        """Train to ``cfg.steps`` (continuing from ``last.pt`` if ``resume``); returns a summary dict."""
+        ctx = DistContext.setup(self.cfg.device)
+        try:
+            return self._fit(ctx, resume)
+        finally:
+            ctx.close()
+
+    def _data_state(self, ctx: DistContext) -> dict[str, int]:
+        return {
+            "train_items": len(self.train_set),
+            "batch_size": self.cfg.batch_size,
+            "world_size": ctx.world_size,
+        }
+
+    def _load_resume_state(self, ctx: DistContext) -> dict[str, Any]:
+        path = self.checkpoint_dir / "last.pt"
+        if not path.is_file():
+            raise FileNotFoundError(f"cannot resume: {path} does not exist (start without resume)")
+        state = load_checkpoint(path, kind=self.extra["kind"])
+        old, new = _flat(state["config"]), _flat(self.extra["config"])
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if changed:
+            raise ValueError(
+                f"cannot resume {path}: the config differs in {changed}; resume with the same config"
+            )
+        for key in ("train_items", "batch_size"):
+            if state["data_state"][key] != self._data_state(ctx)[key]:
+                raise ValueError(
+                    f"cannot resume {path}: {key} was {state['data_state'][key]}, "
+                    f"now {self._data_state(ctx)[key]} (the data changed)"
+                )
+        return state
+
+    def _fit(self, ctx: DistContext, resume: bool) -> dict[str, Any]:
+        cfg = self.cfg
+        started = time.perf_counter()
+        model = self.model.to(ctx.device)
+        sampler = EpochBatchSampler(len(self.train_set), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
+        loader = DataLoader(
+            self.train_set,
+            batch_sampler=sampler,
+            num_workers=cfg.num_workers,
+            pin_memory=ctx.device.type == "cuda",
+        )
+        state = self._load_resume_state(ctx) if resume else None
+        if state is None:
+            seed_everything(cfg.seed + ctx.rank)
+            fit_extra = getattr(model, "fit_extra", None)
+            if callable(fit_extra):
+                fit_extra(self.train_set)
+        else:
+            model.load_state_dict(state["model"])
+        forward: nn.Module = _LossForward(model)
+        if ctx.distributed:  # broadcasts rank 0's weights, then averages gradients
+            forward = DistributedDataParallel(
+                forward, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None
+            )
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        scheduler = warmup_cosine(optimizer, cfg.warmup_steps, cfg.steps)
+        ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        step, best = 0, None
+        if state is not None:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if ema is not None:
+                ema.model.load_state_dict(state["ema"])
+                ema.updates = state["step"]
+            step, best = int(state["step"]), state["best_valid"]
+            self._restore_rng(state["rng"], ctx, step)
+        eval_model = ema.model if ema is not None else model
+        log = MetricsLog(self.out_dir, resume_step=step if resume else None) if ctx.is_main else None
+        bar = tqdm(total=cfg.steps, initial=step, desc="train", disable=not ctx.is_main, dynamic_ncols=True)
+        batches = self._batches(loader, sampler, step)
+        running, count = torch.zeros((), device=ctx.device), 0
+        tick, tick_step = time.perf_counter(), step
+        train_loss = valid_loss = None
+        try:
+            model.train()
+            while step < cfg.steps:
+                batch = to_device(next(batches), ctx.device)
+                loss = forward(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                max_norm = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+                if not torch.isfinite(
+                    grad_norm
+                ):  # the norm of averaged gradients: same verdict on every rank
+                    raise FloatingPointError(
+                        f"non-finite gradient at step {step} (loss {loss.item():.4g}); "
+                        "lower train.lr or train.grad_clip, or check the data"
+                    )
+                lr = optimizer.param_groups[0]["lr"]
+                optimizer.step()
+                scheduler.step()
+                if ema is not None:
+                    ema.update(model)
+                step += 1
+                running += loss.detach()
+                count += 1
+                bar.update(1)
+                final = step == cfg.steps
+                if _due(step, cfg.log_every, final):
+                    train_loss = float(ctx.mean(running / count))
+                    now = time.perf_counter()
+                    if log is not None:
+                        log.log(
+                            step,
+                            train_loss=train_loss,
+                            lr=lr,
+                            grad_norm=float(grad_norm),
+                            steps_per_s=(step - tick_step) / max(now - tick, 1e-9),
+                            wall_s=now - started,
+                        )
+                    bar.set_postfix(loss=f"{train_loss:.4g}")
+                    running.zero_()
+                    count, tick, tick_step = 0, now, step
+                validate = self.valid_set is not None and _due(step, cfg.valid_every, final)
+                save_last = _due(step, cfg.checkpoint_every, final)
+                improved = False
+                if validate and ctx.is_main:
+                    valid_loss = evaluate_loss(
+                        eval_model, self.valid_set, cfg.batch_size, ctx.device, cfg.seed
+                    )
+                    improved = best is None or valid_loss < best
+                    best = min(valid_loss, best) if best is not None else valid_loss
+                    if log is not None:
+                        log.log(step, valid_loss=valid_loss, wall_s=time.perf_counter() - started)
+                    bar.set_postfix(
+                        loss=f"{train_loss:.4g}" if train_loss else "-", valid=f"{valid_loss:.4g}"
+                    )
+                if validate or save_last:  # every rank takes part in gathering the RNG states
+                    rng_states = ctx.gather(capture_rng_state())
+                    if ctx.is_main:
+                        ckpt = self._checkpoint(model, ema, optimizer, scheduler, step, best, rng_states, ctx)
+                        if improved:
+                            save_checkpoint(ckpt, self.checkpoint_dir / "best.pt")
+                        if save_last:
+                            save_checkpoint(ckpt, self.checkpoint_dir / "last.pt")
+            ctx.barrier()
+        finally:
+            batches.close()
+            bar.close()
+            if log is not None:
+                log.close()
+        best_path = self.checkpoint_dir / "best.pt"
+        return {
+            "steps": step,
+            "best_valid": best,
+            "last_valid": valid_loss,
+            "train_loss": train_loss,
+            "world_size": ctx.world_size,
+            "wall_s": time.perf_counter() - started,
+            "checkpoints": {
+                "last": str(self.checkpoint_dir / "last.pt"),
+                "best": str(best_path) if best_path.is_file() else None,
+            },
+        }
+
+    @staticmethod
+    def _batches(loader: DataLoader, sampler: EpochBatchSampler, step: int):
+        """Batches from global step ``step`` on, epoch after epoch."""
+        while True:
+            sampler.set_position(step)
+            for batch in loader:
+                yield batch
+                step += 1
+
+    def _restore_rng(self, rng: dict[str, Any], ctx: DistContext, step: int) -> None:
+        if ctx.rank == 0:
+            restore_rng_state(rng)
+        elif len(rng["ranks"]) == ctx.world_size - 1:
+            restore_rng_state(rng["ranks"][ctx.rank - 1])
+        else:  # resumed with another number of processes: data order stays exact, per-rank noise does not
+            seed_everything(self.cfg.seed + ctx.rank + 7919 * step)
+
+    def _checkpoint(
+        self,
+        model: nn.Module,
+        ema: EMA | None,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        step: int,
+        best: float | None,
+        rng_states: list[dict[str, Any]],
+        ctx: DistContext,
+    ) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            **self.extra,
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict() if ema is not None else None,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "best_valid": best,
+            "rng": {**rng_states[0], "ranks": rng_states[1:]},
+            "data_state": self._data_state(ctx),
+        }
