@@ -17,6 +17,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("robo_flows.benchmarks.cli", "run a side-by-side benchmark (flows, envs, policy)"),
     "eval": ("robo_flows.evaluation.cli", "evaluate a policy checkpoint or the scripted expert on a gymnasium env"),
+    "train": ("robo_flows.training.cli", "train a policy from demonstrations (YAML config + overrides)"),
 }
 
 
