@@ -1,0 +1,310 @@
+"""Simulated grasp trials with a floating Panda hand in PyBullet, one DIRECT client per evaluator.
+
+A trial of grasp (R, t) — the TCP pose in the object frame (see ``gripper``) — on an object resting at the
+world origin with identity orientation:
+
+1. *Pre-grasp*: the open hand is placed with its TCP at t − PREGRASP·z (z = R[:, 2], the approach). Any
+   contact with the object there fails the trial.
+2. *Approach*: the hand, held by a fixed constraint of bounded force, is driven to the grasp pose. The
+   object is free but weightless until the lift, so a hand that bumps it pushes it away.
+3. *Close*: both fingers close under force control (``finger_force`` newtons each).
+4. *Lift and shake*: gravity is switched on, the hand lifts ``lift_height`` along world +z, then shakes:
+   a translation along a random horizontal direction and a rotation about a random axis, both sinusoidal
+   (the directions come from ``seed`` and the grasp's index, so a trial is deterministic under a seed).
+5. *Success*: the object still touches both fingers.
+
+Each trial starts from a saved simulator state (``restoreState``, which also restores contact caches),
+so results do not depend on which trials ran before.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pybullet
+from pybullet_utils.bullet_client import BulletClient
+from robo_flows_envs.grasping.gripper import MAX_OPENING, hand_pose
+from robo_flows_envs.grasping.hand_model import hand_urdf
+from robo_flows_envs.grasping.mesh_objects import mesh_urdf_path
+from robo_flows_envs.grasping.objects import Primitive, parse_object_spec
+from robo_flows_envs.grasping.rotations import check_poses, matrix_to_quaternion, rotvec_to_matrix
+
+GRAVITY = 9.81
+_PARK = (0.0, 0.0, 2.0)
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """Physics and timeline of a grasp trial (SI units; step counts at ``timestep``)."""
+
+    timestep: float = 1.0 / 240.0
+    solver_iterations: int = 50
+    pregrasp: float = 0.1
+    approach_steps: int = 30
+    close_steps: int = 45
+    lift_steps: int = 40
+    shake_steps: int = 60
+    lift_height: float = 0.1
+    shake_translation: float = 0.03
+    shake_angle_deg: float = 15.0
+    finger_force: float = 40.0
+    finger_speed: float = 0.3
+    finger_coupling_force: float = 1000.0
+    hand_force: float = 500.0
+    friction: float = 1.0
+    spinning_friction: float = 0.003
+    object_density: float = 400.0
+    min_object_mass: float = 0.05
+    mesh_object_mass: float = 0.15
+
+    def __post_init__(self) -> None:
+        for name in ("timestep", "finger_force", "hand_force", "friction", "object_density"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"TrialConfig.{name} must be > 0, got {getattr(self, name)}")
+
+
+def resolve_object(obj: Primitive | str) -> Primitive | str:
+    """A Primitive for primitives and primitive specs (``"box:…"``), a mesh object name otherwise."""
+    if isinstance(obj, Primitive):
+        return obj
+    if not isinstance(obj, str):
+        raise ValueError(f"object must be a Primitive or a string, got {type(obj).__name__}")
+    if ":" in obj:
+        return parse_object_spec(obj)
+    mesh_urdf_path(obj)  # raises ValueError for unknown names
+    return obj
+
+
+class GraspEvaluator:
+    """Runs grasp trials (module docstring) in its own PyBullet DIRECT client. Not thread safe.
+
+    ``evaluate(obj, R [N,3,3], t [N,3], seed) -> bool [N]``. Keep one evaluator per process and reuse
+    it: the hand is loaded once, and the object only when it changes.
+    """
+
+    def __init__(self, config: TrialConfig | None = None) -> None:
+        self.config = config or TrialConfig()
+        self._p = BulletClient(connection_mode=pybullet.DIRECT)
+        p, c = self._p, self.config
+        p.setPhysicsEngineParameter(fixedTimeStep=c.timestep, numSolverIterations=c.solver_iterations)
+        with tempfile.NamedTemporaryFile("w", suffix=".urdf") as f:
+            f.write(hand_urdf())
+            f.flush()
+            self.hand = p.loadURDF(f.name, _PARK, useFixedBase=False)
+        self.fingers = (0, 1)
+        for link in (-1, *self.fingers):
+            p.changeDynamics(
+                self.hand,
+                link,
+                lateralFriction=c.friction,
+                spinningFriction=c.spinning_friction,
+                linearDamping=0.0,
+                angularDamping=0.0,
+            )
+        # The Panda's fingers are coupled (one mimics the other): a gear constraint keeps q_left = q_right.
+        gear = p.createConstraint(self.hand, 0, self.hand, 1, p.JOINT_GEAR, (0, 1, 0), (0, 0, 0), (0, 0, 0))
+        p.changeConstraint(gear, gearRatio=-1, erp=0.8, maxForce=c.finger_coupling_force)
+        self._hold = p.createConstraint(self.hand, -1, -1, -1, p.JOINT_FIXED, (0, 0, 0), (0, 0, 0), _PARK)
+        self._object_key: Primitive | str | None = None
+        self._object = -1
+        self._state = -1
+
+    def close(self) -> None:
+        """Disconnect the simulator."""
+        if self._p is not None:
+            self._p.disconnect()
+            self._p = None
+
+    def __enter__(self) -> GraspEvaluator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def client(self) -> BulletClient:
+        """The PyBullet client (for rendering and ray casts on the loaded scene)."""
+        return self._p
+
+    def load(self, obj: Primitive | str) -> int:
+        """Put ``obj`` at the origin (replacing the previous object) and save the trial's start state.
+
+        Returns the object's body id. A no-op when ``obj`` is already loaded.
+        """
+        key = resolve_object(obj)
+        if key == self._object_key:
+            return self._object
+        p, c = self._p, self.config
+        if self._object >= 0:
+            p.removeBody(self._object)
+            p.removeState(self._state)
+        if isinstance(key, Primitive):
+            self._object = self._create_primitive(key)
+        else:
+            self._object = p.loadURDF(mesh_urdf_path(key), (0, 0, 0))
+            p.changeDynamics(self._object, -1, mass=c.mesh_object_mass)
+        p.changeDynamics(
+            self._object,
+            -1,
+            lateralFriction=c.friction,
+            spinningFriction=c.spinning_friction,
+            rollingFriction=0.0,
+            linearDamping=0.0,
+            angularDamping=0.0,
+        )
+        p.resetBasePositionAndOrientation(self.hand, _PARK, (0, 0, 0, 1))
+        p.changeConstraint(self._hold, _PARK, (0, 0, 0, 1), maxForce=c.hand_force)
+        for j in self.fingers:
+            p.resetJointState(self.hand, j, MAX_OPENING / 2)
+            p.setJointMotorControl2(self.hand, j, p.VELOCITY_CONTROL, targetVelocity=0, force=0)
+        self._state = p.saveState()
+        self._object_key = key
+        return self._object
+
+    def _create_primitive(self, prim: Primitive) -> int:
+        p, c = self._p, self.config
+        if prim.kind == "box":
+            shape = p.createCollisionShape(p.GEOM_BOX, halfExtents=[d / 2 for d in prim.dims])
+        elif prim.kind == "cylinder":
+            shape = p.createCollisionShape(p.GEOM_CYLINDER, radius=prim.dims[0], height=prim.dims[1])
+        else:
+            shape = p.createCollisionShape(p.GEOM_SPHERE, radius=prim.dims[0])
+        mass = max(c.object_density * prim.volume(), c.min_object_mass)
+        return p.createMultiBody(mass, shape, -1, (0, 0, 0), (0, 0, 0, 1))
+
+    def evaluate(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray, seed: int) -> np.ndarray:
+        """Success of each grasp (R [N,3,3], t [N,3], object frame) on ``obj``: bool [N].
+
+        Deterministic: the same (obj, R[i], t[i], seed, i) gives the same outcome in any batch or order.
+        """
+        R, t = check_poses(R, t)
+        self.load(obj)
+        return np.array([self._trial(R[i], t[i], np.random.default_rng([seed, i])) for i in range(len(R))])
+
+    def in_collision(self, R: np.ndarray, t: np.ndarray) -> bool:
+        """Whether the open hand at TCP pose (R [3,3], t [3]) touches the loaded object (no stepping)."""
+        p = self._p
+        self._reset()
+        self._place(R, t)
+        return len(p.getClosestPoints(self.hand, self._object, 0.0)) > 0
+
+    def _reset(self) -> None:
+        """Back to the saved start state; motor settings are not part of it, so re-command open fingers."""
+        p = self._p
+        p.restoreState(self._state)
+        for j in self.fingers:
+            p.setJointMotorControl2(
+                self.hand,
+                j,
+                p.POSITION_CONTROL,
+                targetPosition=MAX_OPENING / 2,
+                force=self.config.finger_force,
+            )
+
+    def _place(self, R: np.ndarray, t: np.ndarray) -> None:
+        """Teleport the hand (and its constraint target) so its TCP is at (R, t)."""
+        _, pos = hand_pose(R, t)
+        q = matrix_to_quaternion(R)
+        self._p.resetBasePositionAndOrientation(self.hand, pos, q)
+        self._p.changeConstraint(self._hold, pos, q, maxForce=self.config.hand_force)
+
+    def _drive(self, pos: np.ndarray, orn: np.ndarray) -> None:
+        self._p.changeConstraint(self._hold, pos, orn, maxForce=self.config.hand_force)
+        self._p.stepSimulation()
+
+    def _trial(self, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> bool:
+        p, c = self._p, self.config
+        approach = R[:, 2]
+        if self.in_collision(R, t - c.pregrasp * approach):
+            return False
+        p.setGravity(0, 0, 0)
+        q = matrix_to_quaternion(R)
+        _, start = hand_pose(R, t - c.pregrasp * approach)
+        _, goal = hand_pose(R, t)
+        for s in np.linspace(0.0, 1.0, c.approach_steps + 1)[1:]:
+            self._drive(start + s * (goal - start), q)
+        for j in self.fingers:
+            p.setJointMotorControl2(
+                self.hand,
+                j,
+                p.POSITION_CONTROL,
+                targetPosition=0.0,
+                force=c.finger_force,
+                maxVelocity=c.finger_speed,
+            )
+        for _ in range(c.close_steps):
+            self._drive(goal, q)
+        p.setGravity(0, 0, -GRAVITY)
+        hand_now = np.asarray(p.getBasePositionAndOrientation(self.hand)[0])
+        up = np.array([0.0, 0.0, c.lift_height])
+        for s in _smooth(c.lift_steps):
+            self._drive(hand_now + s * up, q)
+        lifted = hand_now + up
+        heading = rng.uniform(0, 2 * np.pi)
+        shift = c.shake_translation * np.array([np.cos(heading), np.sin(heading), 0.0])
+        axis = rng.normal(size=3)
+        axis *= np.deg2rad(c.shake_angle_deg) / np.linalg.norm(axis)
+        for s in np.sin(np.linspace(0, 2 * np.pi, c.shake_steps + 1)[1:]):
+            turn = rotvec_to_matrix((s * axis)[None])[0]
+            self._drive(lifted + s * shift, matrix_to_quaternion(turn @ R))
+        return all(len(p.getContactPoints(self.hand, self._object, j, -1)) > 0 for j in self.fingers)
+
+
+def _smooth(steps: int) -> np.ndarray:
+    """Fractions 0 → 1 of a smooth (cosine) profile at ``steps`` steps, the start excluded."""
+    return 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, steps + 1)[1:])
+
+
+@dataclass(frozen=True)
+class GraspJob:
+    """A batch of grasps on one object for ``evaluate_grasps``: R [N,3,3], t [N,3] in the object frame."""
+
+    obj: Primitive | str
+    R: np.ndarray
+    t: np.ndarray
+    seed: int
+    config: TrialConfig = field(default_factory=TrialConfig)
+
+
+_worker_evaluators: dict[TrialConfig, GraspEvaluator] = {}
+
+
+def _run_job(job: GraspJob) -> np.ndarray:
+    """Evaluate one job with this process's evaluator for the job's config (created on first use)."""
+    if job.config not in _worker_evaluators:
+        _worker_evaluators[job.config] = GraspEvaluator(job.config)
+    return _worker_evaluators[job.config].evaluate(job.obj, job.R, job.t, job.seed)
+
+
+def evaluate_grasps(
+    jobs: Sequence[GraspJob], workers: int = 1, progress: Iterable | None = None
+) -> list[np.ndarray]:
+    """Success arrays (bool [N_i]) of ``jobs``, in order, on ``workers`` processes (spawned, so safe to
+    call from a process that holds threads, e.g. torch's). Results equal a single-process run's.
+
+    ``progress``: optional callable taking the number of finished jobs (e.g. a tqdm ``update``).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    for job in jobs:
+        check_poses(job.R, job.t)
+        resolve_object(job.obj)
+    if workers == 1 or len(jobs) <= 1:
+        out = []
+        for job in jobs:
+            out.append(_run_job(job))
+            if progress is not None:
+                progress(1)
+        return out
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(min(workers, len(jobs))) as pool:
+        out = []
+        for res in pool.imap(_run_job, jobs, chunksize=1):
+            out.append(res)
+            if progress is not None:
+                progress(1)
+    return out
