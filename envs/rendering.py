@@ -7,7 +7,7 @@ import pybullet as p
 
 
 class Camera:
-    """A fixed camera in front of the robot looking at the workspace; frames are uint8 [height, width, 3]."""
+    """A fixed camera beside the robot looking at the workspace; frames are uint8 [height, width, 3]."""
 
     def __init__(self, width: int, height: int, fov_deg: float = 50.0) -> None:
         for name, v in (("width", width), ("height", height)):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 # subcommand -> (module, one-line help). Register a subcommand here once it is built.
 COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("robo_flows.benchmarks.cli", "run a side-by-side benchmark (flows, envs, policy)"),
+    "collect": ("robo_flows_envs.collect", "collect scripted-expert demonstrations to HDF5"),
     "eval": ("robo_flows.evaluation.cli", "evaluate a policy checkpoint or the scripted expert on a gymnasium env"),
     "train": ("robo_flows.training.cli", "train a policy from demonstrations (YAML config + overrides)"),
 }

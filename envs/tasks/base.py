@@ -47,7 +47,15 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     workspace_high = np.array([0.75, 0.35, 0.45])
     start_finger_width = 0.0
 
-    def __init__(self, render_mode: str | None = None, width: int = 128, height: int = 128) -> None:
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        width: int = 128,
+        height: int = 128,
+        detailed_meshes: bool = False,
+    ) -> None:
+        """``width``/``height``: rgb frame size (pixels); ``detailed_meshes``: draw the Panda with its full
+        visual meshes (slow to render) instead of its collision hulls (see ``robots.panda.urdf_path``)."""
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.render_mode = render_mode
@@ -57,7 +65,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
         self.sim = Sim()
-        self.robot = Panda(self.sim.cid)
+        self.robot = Panda(self.sim.cid, detailed_meshes)
         self._build(self.sim)
         self._initial_state = self.sim.save()
         self.expert_mode = ""

@@ -10,7 +10,9 @@ import argparse
 import importlib
 
 # benchmark name -> module with main(argv). Register a benchmark here once it is built.
-BENCHMARKS: dict[str, str] = {}
+BENCHMARKS: dict[str, str] = {
+    "envs": "robo_flows_envs.benchmark",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,230 @@
+"""Scripted-expert demonstrations -> HDF5 in the robomimic layout (``robo-flows collect``).
+
+Layout written (``DESIGN.md``)::
+
+    data/            attrs: total (sum of num_samples), env_args (JSON: env_name, env_kwargs, obs_layout),
+                            episodes_attempted
+      demo_<i>/      attrs: num_samples, seed, expert_mode, success, and mode (the executed mode) for tasks
+                            with modes
+        obs/<name>   float32 [T, size], one dataset per obs_layout part, in layout order
+        actions      float32 [T, 4]
+        rewards      float32 [T]
+        dones        uint8 [T]   (1 at the episode's last step)
+
+Step t pairs the observation before the action with the action, its reward and done flag.  Episode i is
+reset with seed ``seed + i`` whichever worker runs it, so a file is reproducible from its arguments; demos
+are numbered in episode order over the kept ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import h5py
+import numpy as np
+import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
+from tqdm import tqdm
+
+
+@dataclass
+class Episode:
+    """One expert episode: ``obs`` [T, obs_dim], ``actions`` [T, 4], ``rewards`` [T], ``dones`` [T]."""
+
+    seed: int
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    dones: np.ndarray
+    success: bool
+    expert_mode: str
+    mode: str | None
+
+
+def run_expert_episode(env: gym.Env, seed: int) -> Episode:
+    """Roll the env's scripted expert from ``reset(seed=seed)`` until termination or truncation."""
+    obs, info = env.reset(seed=seed)
+    expert_mode = info["expert_mode"]
+    observations, actions, rewards, dones = [], [], [], []
+    done = False
+    while not done:
+        action = env.unwrapped.expert_action()
+        observations.append(obs)
+        actions.append(action)
+        obs, reward, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+        rewards.append(reward)
+        dones.append(done)
+    return Episode(
+        seed=seed,
+        obs=np.asarray(observations, dtype=np.float32),
+        actions=np.asarray(actions, dtype=np.float32),
+        rewards=np.asarray(rewards, dtype=np.float32),
+        dones=np.asarray(dones, dtype=np.uint8),
+        success=bool(info["is_success"]),
+        expert_mode=expert_mode,
+        mode=info.get("mode"),
+    )
+
+
+# one env per worker process, made by the pool initializer
+_worker_env: gym.Env | None = None
+
+
+def _init_worker(env_id: str, env_kwargs: dict[str, Any]) -> None:
+    global _worker_env
+    _worker_env = gym.make(env_id, **env_kwargs)
+
+
+def _worker_episode(seed: int) -> Episode:
+    assert _worker_env is not None, "worker used before _init_worker"
+    return run_expert_episode(_worker_env, seed)
+
+
+def _write_demo(group: h5py.Group, episode: Episode, layout: dict[str, int]) -> None:
+    offset = 0
+    for name, size in layout.items():
+        group.create_dataset(f"obs/{name}", data=episode.obs[:, offset : offset + size])
+        offset += size
+    group.create_dataset("actions", data=episode.actions)
+    group.create_dataset("rewards", data=episode.rewards)
+    group.create_dataset("dones", data=episode.dones)
+    group.attrs["num_samples"] = len(episode.actions)
+    group.attrs["seed"] = episode.seed
+    group.attrs["expert_mode"] = episode.expert_mode
+    group.attrs["success"] = episode.success
+    if episode.mode is not None:
+        group.attrs["mode"] = episode.mode
+
+
+def _check_arguments(env_id: str, episodes: int, workers: int, out: Path, force: bool) -> None:
+    if env_id not in gym.registry:
+        known = sorted(i for i in gym.registry if i.startswith("RoboFlows/"))
+        raise ValueError(f"unknown env id {env_id!r}; registered RoboFlows ids: {known}")
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if out.exists() and not force:
+        raise FileExistsError(
+            f"{out} already exists; pass force=True (--force on the command line) to overwrite it"
+        )
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"output folder {out.parent} does not exist")
+
+
+def collect_demos(
+    env_id: str,
+    episodes: int,
+    seed: int,
+    out: str | Path,
+    workers: int = 1,
+    keep_failures: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    env_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``episodes`` expert episodes of ``env_id`` (episode i with seed ``seed + i``) on ``workers``
+    processes and write the successful ones (all with ``keep_failures``) to ``out``.
+
+    The file is written under a temporary name next to ``out`` and renamed when complete, so ``out`` is
+    never left half-written.  Returns a summary: attempted, kept, success_rate (over attempted), modes
+    (expert-mode counts of the kept demos), executed_modes (same for the executed modes), path.
+    """
+    out = Path(out)
+    env_kwargs = dict(env_kwargs or {})
+    _check_arguments(env_id, episodes, workers, out, force)
+    seeds = [seed + i for i in range(episodes)]
+    probe = gym.make(env_id, **env_kwargs)
+    layout = dict(probe.unwrapped.obs_layout)
+    probe.close()
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    attempted = successes = kept = 0
+    modes: Counter[str] = Counter()
+    executed: Counter[str] = Counter()
+    bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
+    try:
+        with h5py.File(tmp, "w") as f:
+            data = f.create_group("data")
+            for episode in _episodes(env_id, env_kwargs, seeds, workers):
+                attempted += 1
+                successes += episode.success
+                if episode.success or keep_failures:
+                    _write_demo(data.create_group(f"demo_{kept}"), episode, layout)
+                    kept += 1
+                    modes[episode.expert_mode] += 1
+                    if episode.mode is not None:
+                        executed[episode.mode] += 1
+                bar.update(1)
+                bar.set_postfix(success=f"{successes / attempted:.2f}")
+            data.attrs["total"] = int(sum(data[k].attrs["num_samples"] for k in data))
+            data.attrs["episodes_attempted"] = attempted
+            data.attrs["env_args"] = json.dumps(
+                {"env_name": env_id, "env_kwargs": env_kwargs, "obs_layout": layout}
+            )
+        os.replace(tmp, out)
+    finally:
+        bar.close()
+        tmp.unlink(missing_ok=True)
+    return {
+        "attempted": attempted,
+        "kept": kept,
+        "success_rate": successes / attempted,
+        "modes": dict(modes),
+        "executed_modes": dict(executed),
+        "path": str(out),
+    }
+
+
+def _episodes(env_id: str, env_kwargs: dict[str, Any], seeds: list[int], workers: int):
+    """Episodes in seed order, from this process (``workers == 1``) or a pool of spawned workers."""
+    if workers == 1:
+        env = gym.make(env_id, **env_kwargs)
+        try:
+            for s in seeds:
+                yield run_expert_episode(env, s)
+        finally:
+            env.close()
+        return
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(env_id, env_kwargs)) as pool:
+        yield from pool.imap(_worker_episode, seeds)
+
+
+# ---- command line ---------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="gymnasium id, e.g. RoboFlows/PandaDetour-v0")
+    parser.add_argument("--episodes", type=int, required=True, help="expert episodes to run")
+    parser.add_argument("--seed", type=int, default=0, help="episode i is reset with seed + i")
+    parser.add_argument("--out", type=Path, required=True, help="HDF5 file to write (robomimic layout)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--keep-failures", action="store_true", help="also keep unsuccessful episodes")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        summary = collect_demos(
+            args.env,
+            args.episodes,
+            args.seed,
+            args.out,
+            workers=args.workers,
+            keep_failures=args.keep_failures,
+            force=args.force,
+            progress=not args.no_progress,
+        )
+    except (ValueError, FileExistsError, FileNotFoundError) as error:
+        print(f"robo-flows collect: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
+    return 0

@@ -1,0 +1,8 @@
+"""Benchmark the RoboFlows Panda envs against panda-gym; same as ``robo-flows bench envs``."""
+
+import sys
+
+from robo_flows_envs.benchmark import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
