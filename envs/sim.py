@@ -40,6 +40,7 @@ class Sim:
             physicsClientId=self.cid,
         )
         p.setGravity(0.0, 0.0, GRAVITY, physicsClientId=self.cid)
+        self.free_bodies: list[int] = []  # bodies with mass, whose contacts ``forget_contacts`` clears
         self.table = self.box(TABLE_HALF_EXTENTS, TABLE_CENTER, mass=0.0, rgba=(0.82, 0.74, 0.62, 1.0))
 
     def step(self) -> None:
@@ -62,6 +63,8 @@ class Sim:
         )
         uid = p.createMultiBody(mass, col, vis, basePosition=position, physicsClientId=self.cid)
         p.changeDynamics(uid, -1, lateralFriction=friction, physicsClientId=self.cid)
+        if mass > 0.0:
+            self.free_bodies.append(uid)
         return uid
 
     def marker(self, radius: float, position: Sequence[float], rgba: Sequence[float]) -> int:
@@ -88,6 +91,19 @@ class Sim:
     def touching(self, a: int, b: int) -> bool:
         """Whether bodies ``a`` and ``b`` had a contact in the last physics step."""
         return len(p.getContactPoints(a, b, physicsClientId=self.cid)) > 0
+
+    def forget_contacts(self) -> None:
+        """Drop the cached contact manifolds (and their warm-start impulses) of every free body.
+
+        ``restoreState`` leaves manifolds of the previous episode in place, so a cube resting on the table
+        would start its next episode warm-started by its old contact.  Moving the free bodies out of every
+        overlap for one collision pass destroys those manifolds; the bodies then go back unchanged."""
+        poses = [p.getBasePositionAndOrientation(uid, physicsClientId=self.cid) for uid in self.free_bodies]
+        for i, uid in enumerate(self.free_bodies):  # far apart, far from everything
+            self.set_pose(uid, (0.0, 0.0, 100.0 + 10.0 * i))
+        p.performCollisionDetection(physicsClientId=self.cid)
+        for uid, (position, orientation) in zip(self.free_bodies, poses, strict=True):
+            self.set_pose(uid, position, orientation)
 
     def save(self) -> int:
         """Snapshot of the whole world (poses, velocities, contact cache) for deterministic resets."""

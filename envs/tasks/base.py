@@ -78,6 +78,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         self.sim.restore(self._initial_state)
         ee_start = self._sample_episode()
         self.robot.reset(ee_start, self.start_finger_width)
+        self.sim.forget_contacts()
         self.expert_mode = self._draw_expert_mode()
         self._reset_tracking()
         info = {"is_success": False, "expert_mode": self.expert_mode}

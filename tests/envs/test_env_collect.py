@@ -1,0 +1,107 @@
+"""The demo collector writes the robomimic layout and reading it back gives exactly what was written."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import h5py
+import numpy as np
+import pytest
+from robo_flows_envs.collect import collect_demos, run_expert_episode
+
+from robo_flows.cli import main as cli_main
+
+ENV_ID = "RoboFlows/PandaDetour-v0"
+
+
+def read_demo(group: h5py.Group, layout: dict[str, int]) -> dict[str, np.ndarray]:
+    return {
+        "obs": np.concatenate([group["obs"][name][()] for name in layout], axis=1),
+        "actions": group["actions"][()],
+        "rewards": group["rewards"][()],
+        "dones": group["dones"][()],
+    }
+
+
+def test_file_round_trips_the_expert_episodes(tmp_path, make_env):
+    out = tmp_path / "demos.hdf5"
+    summary = collect_demos(ENV_ID, episodes=3, seed=10, out=out, progress=False)
+    assert summary["attempted"] == 3 and summary["kept"] == 3 and summary["success_rate"] == 1.0
+    assert summary["path"] == str(out) and sum(summary["modes"].values()) == 3
+    env = make_env(ENV_ID)
+    with h5py.File(out, "r") as f:
+        data = f["data"]
+        env_args = json.loads(data.attrs["env_args"])
+        assert env_args["env_name"] == ENV_ID and env_args["env_kwargs"] == {}
+        layout = env_args["obs_layout"]
+        assert layout == env.unwrapped.obs_layout and list(layout) == list(env.unwrapped.obs_layout)
+        assert sorted(data) == ["demo_0", "demo_1", "demo_2"]
+        total = 0
+        for i in range(3):
+            group = data[f"demo_{i}"]
+            episode = run_expert_episode(env, 10 + i)
+            stored = read_demo(group, layout)
+            np.testing.assert_array_equal(stored["obs"], episode.obs)
+            np.testing.assert_array_equal(stored["actions"], episode.actions)
+            np.testing.assert_array_equal(stored["rewards"], episode.rewards)
+            np.testing.assert_array_equal(stored["dones"], episode.dones)
+            assert stored["dones"][-1] == 1 and stored["dones"][:-1].sum() == 0
+            assert all(group["obs"][k].dtype == np.float32 for k in layout)
+            attrs = group.attrs
+            assert attrs["num_samples"] == len(episode.actions)
+            assert attrs["seed"] == 10 + i and attrs["expert_mode"] == episode.expert_mode
+            assert bool(attrs["success"]) and attrs["mode"] == episode.mode
+            total += attrs["num_samples"]
+        assert data.attrs["total"] == total
+
+
+def test_two_workers_write_the_same_file_as_one(tmp_path):
+    one, two = tmp_path / "one.hdf5", tmp_path / "two.hdf5"
+    collect_demos("RoboFlows/PandaReach-v0", episodes=4, seed=3, out=one, progress=False)
+    collect_demos("RoboFlows/PandaReach-v0", episodes=4, seed=3, out=two, workers=2, progress=False)
+    with h5py.File(one, "r") as a, h5py.File(two, "r") as b:
+        assert sorted(a["data"]) == sorted(b["data"])
+        for name in a["data"]:
+            np.testing.assert_array_equal(a["data"][name]["actions"][()], b["data"][name]["actions"][()])
+            assert a["data"][name].attrs["seed"] == b["data"][name].attrs["seed"]
+
+
+def test_refuses_to_overwrite_without_force(tmp_path):
+    out = tmp_path / "demos.hdf5"
+    out.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="force"):
+        collect_demos("RoboFlows/PandaReach-v0", episodes=1, seed=0, out=out, progress=False)
+    assert out.read_bytes() == b"precious"
+    assert list(tmp_path.iterdir()) == [out]  # no temp file left behind
+    collect_demos("RoboFlows/PandaReach-v0", episodes=1, seed=0, out=out, force=True, progress=False)
+    with h5py.File(out, "r") as f:
+        assert "demo_0" in f["data"]
+
+
+def test_bad_arguments_raise_value_error(tmp_path):
+    with pytest.raises(ValueError, match="unknown env id"):
+        collect_demos("RoboFlows/Nope-v0", episodes=1, seed=0, out=tmp_path / "x.hdf5")
+    with pytest.raises(ValueError, match="episodes"):
+        collect_demos("RoboFlows/PandaReach-v0", episodes=0, seed=0, out=tmp_path / "x.hdf5")
+    with pytest.raises(ValueError, match="workers"):
+        collect_demos("RoboFlows/PandaReach-v0", episodes=1, seed=0, out=tmp_path / "x.hdf5", workers=0)
+
+
+def test_cli_collects_and_refuses_overwrite(tmp_path, capsys):
+    out = tmp_path / "demos.hdf5"
+    args = [
+        "collect",
+        "--env",
+        "RoboFlows/PandaReach-v0",
+        "--episodes",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    assert cli_main(args) == 0
+    assert json.loads(capsys.readouterr().out)["kept"] == 2
+    assert cli_main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert gym.spec("RoboFlows/PandaReach-v0") is not None
