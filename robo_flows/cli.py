@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("robo_flows_envs.collect", "collect scripted-expert demonstrations to HDF5"),
     "eval": ("robo_flows.evaluation.cli", "evaluate a policy checkpoint or the scripted expert on a gymnasium env"),
     "train": ("robo_flows.training.cli", "train a policy from demonstrations (YAML config + overrides)"),
+    "grasps": ("robo_flows_envs.grasping.cli", "grasp datasets and grasp-pose flows (generate, train, ...)"),
 }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -271,38 +271,44 @@ class GraspJob:
 
 
 _worker_evaluators: dict[TrialConfig, GraspEvaluator] = {}
+"""Evaluators of a pool worker process, one per trial config, kept for the process's lifetime."""
 
 
 def _run_job(job: GraspJob) -> np.ndarray:
-    """Evaluate one job with this process's evaluator for the job's config (created on first use)."""
+    """Evaluate one job with this worker's evaluator for the job's config (created on first use)."""
     if job.config not in _worker_evaluators:
         _worker_evaluators[job.config] = GraspEvaluator(job.config)
     return _worker_evaluators[job.config].evaluate(job.obj, job.R, job.t, job.seed)
 
 
 def evaluate_grasps(
-    jobs: Sequence[GraspJob], workers: int = 1, progress: Iterable | None = None
+    jobs: Sequence[GraspJob], workers: int = 1, progress: Callable[[int], object] | None = None
 ) -> list[np.ndarray]:
     """Success arrays (bool [N_i]) of ``jobs``, in order, on ``workers`` processes (spawned, so safe to
     call from a process that holds threads, e.g. torch's). Results equal a single-process run's.
 
-    ``progress``: optional callable taking the number of finished jobs (e.g. a tqdm ``update``).
+    ``progress``: optional callable taking the number of jobs just finished (e.g. a tqdm ``update``).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     for job in jobs:
         check_poses(job.R, job.t)
         resolve_object(job.obj)
+    out: list[np.ndarray] = []
     if workers == 1 or len(jobs) <= 1:
-        out = []
-        for job in jobs:
-            out.append(_run_job(job))
-            if progress is not None:
-                progress(1)
+        evaluators: dict[TrialConfig, GraspEvaluator] = {}
+        try:
+            for job in jobs:
+                if job.config not in evaluators:
+                    evaluators[job.config] = GraspEvaluator(job.config)
+                out.append(evaluators[job.config].evaluate(job.obj, job.R, job.t, job.seed))
+                if progress is not None:
+                    progress(1)
+        finally:
+            for ev in evaluators.values():
+                ev.close()
         return out
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(min(workers, len(jobs))) as pool:
-        out = []
+    with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
         for res in pool.imap(_run_job, jobs, chunksize=1):
             out.append(res)
             if progress is not None:

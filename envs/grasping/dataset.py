@@ -1,0 +1,173 @@
+"""Sim-verified grasp datasets: generation on seeded primitives, and the HDF5 file that holds them.
+
+File layout (``format_version`` 1)::
+
+    /                  attrs: format_version=1, kind="grasps", seed, descriptor_dim, held_out,
+                              noise_pos, noise_deg, trial_config (JSON)
+    objects/kind       str [M]          "box" | "cylinder" | "sphere"
+    objects/dims       float64 [M, 3]   Primitive dims, zero padded
+    objects/descriptor float32 [M, K]   describe(p), K = descriptor_dim
+    object_index       int64 [N]        row of objects/ each grasp belongs to
+    rotations          float32 [N, 3, 3] TCP rotation in the object frame (columns = gripper axes)
+    translations       float32 [N, 3]   TCP position in the object frame, metres
+    success            bool [N]         outcome of the simulated trial
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+
+import h5py
+import numpy as np
+from robo_flows_envs.grasping.analytic import analytic_grasps
+from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
+from robo_flows_envs.grasping.objects import DESCRIPTOR_DIM, KINDS, describe, sample_primitives
+
+FORMAT_VERSION = 1
+FILE_KIND = "grasps"
+_ARRAYS = ("object_index", "rotations", "translations", "success")
+_OBJECT_ARRAYS = ("kind", "dims", "descriptor")
+
+
+def generate_grasp_dataset(
+    out: str | os.PathLike,
+    seed: int,
+    objects: int = 60,
+    grasps_per_object: int = 100,
+    workers: int = 2,
+    force: bool = False,
+    progress: Callable[[int], object] | None = None,
+    held_out: bool = False,
+    noise_pos: float = 0.003,
+    noise_deg: float = 3.0,
+    config: TrialConfig | None = None,
+) -> dict:
+    """Draw ``objects`` primitives and ``grasps_per_object`` analytic grasps each (seeded by ``seed``),
+    simulate every grasp, and write the file ``out`` atomically (temp file + rename).
+
+    Refuses to overwrite an existing ``out`` unless ``force``. ``progress`` is called with the number of
+    objects just finished. Returns a summary: counts, success rates (overall and per kind), timing.
+    """
+    out = os.fspath(out)
+    if os.path.exists(out) and not force:
+        raise FileExistsError(f"{out} exists; pass force=True (--force) to overwrite it")
+    if objects < 1 or grasps_per_object < 1:
+        raise ValueError(
+            f"need objects >= 1 and grasps_per_object >= 1, got {objects} and {grasps_per_object}"
+        )
+    config = config or TrialConfig()
+    rng = np.random.default_rng(seed)
+    prims = sample_primitives(rng, objects, held_out=held_out)
+    poses = [analytic_grasps(p, rng, grasps_per_object, noise_pos, noise_deg) for p in prims]
+    jobs = [GraspJob(p, R, t, seed, config) for p, (R, t) in zip(prims, poses, strict=True)]
+    start = time.perf_counter()
+    success = np.concatenate(evaluate_grasps(jobs, workers=workers, progress=progress))
+    seconds = time.perf_counter() - start
+
+    kinds = np.array([p.kind for p in prims])
+    object_index = np.repeat(np.arange(objects), grasps_per_object)
+    attrs = {
+        "format_version": FORMAT_VERSION,
+        "kind": FILE_KIND,
+        "seed": int(seed),
+        "descriptor_dim": DESCRIPTOR_DIM,
+        "held_out": bool(held_out),
+        "noise_pos": float(noise_pos),
+        "noise_deg": float(noise_deg),
+        "trial_config": json.dumps(dataclasses.asdict(config)),
+    }
+    arrays = {
+        "objects/kind": kinds.astype(h5py.string_dtype()),
+        "objects/dims": np.stack([p.padded_dims() for p in prims]),
+        "objects/descriptor": np.stack([describe(p) for p in prims]),
+        "object_index": object_index.astype(np.int64),
+        "rotations": np.concatenate([R for R, _ in poses]).astype(np.float32),
+        "translations": np.concatenate([t for _, t in poses]).astype(np.float32),
+        "success": success.astype(bool),
+    }
+    _write_atomic(out, attrs, arrays)
+    per_grasp_kind = kinds[object_index]
+    return {
+        "path": out,
+        "seed": int(seed),
+        "objects": objects,
+        "grasps": int(len(success)),
+        "success_rate": float(success.mean()),
+        "success_rate_by_kind": {
+            k: float(success[per_grasp_kind == k].mean()) for k in KINDS if (kinds == k).any()
+        },
+        "seconds": seconds,
+        "grasps_per_s": len(success) / seconds,
+        "workers": workers,
+    }
+
+
+def _write_atomic(path: str, attrs: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write an HDF5 file to a temp file beside ``path`` and rename it over ``path``."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update(attrs)
+            for name, value in arrays.items():
+                f.create_dataset(name, data=value)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_grasp_dataset(path: str | os.PathLike) -> dict:
+    """Read a grasp dataset written by ``generate_grasp_dataset`` into numpy arrays.
+
+    Returns a dict with ``kind`` (str [M]), ``dims`` [M, 3], ``descriptor`` float32 [M, K],
+    ``object_index`` [N], ``rotations`` float32 [N, 3, 3], ``translations`` float32 [N, 3],
+    ``success`` bool [N], and the root attributes under their names (``seed``, ``held_out``, ...).
+    Raises FileNotFoundError, or ValueError naming what is wrong with the file.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"grasp dataset {path} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path} is not a readable HDF5 file ({e})") from None
+    with f:
+        kind = f.attrs.get("kind")
+        if kind != FILE_KIND:
+            raise ValueError(f"{path} holds kind={kind!r}, expected a {FILE_KIND!r} file")
+        version = f.attrs.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{path} has format_version={version}, this reader reads {FORMAT_VERSION}")
+        missing = [n for n in (*_ARRAYS, *(f"objects/{a}" for a in _OBJECT_ARRAYS)) if n not in f]
+        if missing:
+            raise ValueError(f"{path} lacks dataset(s) {', '.join(missing)}")
+        data = {name: f[name][()] for name in _ARRAYS}
+        data.update({name: f[f"objects/{name}"][()] for name in _OBJECT_ARRAYS})
+        data.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()})
+    data["kind"] = data["kind"].astype(str)
+    _check_shapes(path, data)
+    return data
+
+
+def _check_shapes(path: str, d: dict) -> None:
+    m, n, k = len(d["kind"]), len(d["success"]), d["descriptor_dim"]
+    expected = {
+        "dims": (m, 3),
+        "descriptor": (m, k),
+        "object_index": (n,),
+        "rotations": (n, 3, 3),
+        "translations": (n, 3),
+    }
+    for name, shape in expected.items():
+        if d[name].shape != shape:
+            raise ValueError(f"{path}: {name} has shape {list(d[name].shape)}, expected {list(shape)}")
+    if n and (d["object_index"].min() < 0 or d["object_index"].max() >= m):
+        raise ValueError(
+            f"{path}: object_index must lie in [0, {m}), got values up to {d['object_index'].max()}"
+        )
