@@ -136,8 +136,9 @@ def collect_demos(
     processes and write the successful ones (all with ``keep_failures``) to ``out``.
 
     The file is written under a temporary name next to ``out`` and renamed when complete, so ``out`` is
-    never left half-written.  Returns a summary: attempted, kept, success_rate (over attempted), modes
-    (expert-mode counts of the kept demos), executed_modes (same for the executed modes), path.
+    never left half-written.  Returns a summary: attempted, kept, success_rate (over attempted),
+    mean_length / max_length (steps, over attempted), modes (expert-mode counts of the kept demos),
+    executed_modes (same for the executed modes), path.
     """
     out = Path(out)
     env_kwargs = dict(env_kwargs or {})
@@ -148,6 +149,7 @@ def collect_demos(
     probe.close()
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     attempted = successes = kept = 0
+    lengths: list[int] = []
     modes: Counter[str] = Counter()
     executed: Counter[str] = Counter()
     bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
@@ -157,6 +159,7 @@ def collect_demos(
             for episode in _episodes(env_id, env_kwargs, seeds, workers):
                 attempted += 1
                 successes += episode.success
+                lengths.append(len(episode.actions))
                 if episode.success or keep_failures:
                     _write_demo(data.create_group(f"demo_{kept}"), episode, layout)
                     kept += 1
@@ -178,6 +181,8 @@ def collect_demos(
         "attempted": attempted,
         "kept": kept,
         "success_rate": successes / attempted,
+        "mean_length": float(np.mean(lengths)),
+        "max_length": max(lengths),
         "modes": dict(modes),
         "executed_modes": dict(executed),
         "path": str(out),

@@ -24,7 +24,7 @@ EE_LINK = 11
 MAX_FINGER_WIDTH = 0.08  # each finger travels 0 .. 0.04 m
 # torque / force limits: arm from the URDF, fingers firm enough to hold a 0.1 kg cube
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
-FINGER_FORCE = 60.0
+FINGER_FORCE = 20.0
 ARM_POSITION_GAIN = 0.3  # pybullet's default 0.1 lags a 5 cm target by ~3 control periods; 0.3 by ~1
 HOME = (0.0, 0.2, 0.0, -2.2, 0.0, 2.4, 0.785)  # elbow up, hand above the table
 EE_DOWN = tuple(p.getQuaternionFromEuler((np.pi, 0.0, 0.0)))
@@ -76,6 +76,20 @@ class Panda:
         self._rest = list(HOME) + [0.02, 0.02]
         for j in FINGER_JOINTS:
             p.changeDynamics(self.uid, j, lateralFriction=1.5, physicsClientId=cid)
+        # the real fingers are geared together; two independent saturated motors would let a grasped object
+        # creep sideways along the closing axis (their forces cancel for any common offset)
+        gear = p.createConstraint(
+            self.uid,
+            FINGER_JOINTS[0],
+            self.uid,
+            FINGER_JOINTS[1],
+            p.JOINT_GEAR,
+            (1, 0, 0),
+            (0, 0, 0),
+            (0, 0, 0),
+            physicsClientId=cid,
+        )
+        p.changeConstraint(gear, gearRatio=-1, erp=0.1, maxForce=50, physicsClientId=cid)
 
     def ik(self, ee_position: Sequence[float]) -> list[float]:
         """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` pointing down, starting from
