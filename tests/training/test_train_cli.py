@@ -1,0 +1,82 @@
+"""``robo-flows train``: YAML + overrides -> a trained policy checkpoint; run-folder safety; resume."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+import yaml
+from training_toy import write_toy_demos
+
+from robo_flows.cli import main
+from robo_flows.training import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    demos = write_toy_demos(folder / "toy.hdf5")
+    config = {
+        "data": {"path": str(demos), "action_horizon": 4, "obs_horizon": 2},
+        "model": {
+            "kind": "flow",
+            "flow_layers": 2,
+            "hidden_features": [32, 32],
+            "encoder_hidden": [32],
+            "context_features": 16,
+            "obs_monitor": False,
+        },
+        "train": {"steps": 40, "batch_size": 32, "valid_every": 20, "checkpoint_every": 20, "device": "cpu"},
+    }
+    path = folder / "flow.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_train_writes_a_loadable_policy_checkpoint(config_file, tmp_path):
+    out = tmp_path / "run"
+    assert (
+        main(["train", "--config", str(config_file), "train.steps=30", "model.kind=mse", "--out", str(out)])
+        == 0
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 30 and summary["best_valid"] is not None
+    ckpt = load_checkpoint(out / "checkpoints" / "best.pt", kind="policy")
+    assert ckpt["config"]["model"]["kind"] == "mse" and ckpt["config"]["train"]["steps"] == 30
+    meta = ckpt["meta"]
+    assert (meta["obs_dim"], meta["act_dim"], meta["obs_keys"]) == (4, 2, ["pos", "goal"])
+    assert meta["action_low"] == [-1.0, -1.0] and meta["model_type"] == "mse"
+    assert set(ckpt["normalizer"]) == {"obs", "action"}
+    assert torch.equal(ckpt["normalizer"]["obs"]["shift"], ckpt["model"]["obs_normalizer.shift"])
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["train"]["steps"] == 30
+
+
+def test_flow_policy_trains_and_resumes_from_its_checkpoint(config_file, tmp_path):
+    out = tmp_path / "flow"
+    assert main(["train", "--config", str(config_file), "train.steps=20", "--out", str(out)]) == 0
+    first = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert first["step"] == 20 and math.isfinite(first["best_valid"])
+    assert main(["train", "--resume", "--out", str(out)]) == 0  # config from the checkpoint; already done
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 20
+
+
+def test_non_empty_run_folder_needs_resume_or_force(config_file, tmp_path, capsys):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "log.csv").write_text("old")
+    (out / "notes.txt").write_text("mine")
+    args = ["train", "--config", str(config_file), "train.steps=2", "model.kind=mse", "--out", str(out)]
+    assert main(args) == 2
+    assert "not empty" in capsys.readouterr().out and (out / "log.csv").read_text() == "old"
+    assert main([*args, "--force"]) == 0
+    assert (out / "log.csv").read_text() != "old" and (out / "notes.txt").read_text() == "mine"
+
+
+def test_config_errors_exit_with_the_valid_keys(config_file, tmp_path, capsys):
+    assert main(["train", "--config", str(config_file), "train.stepz=3", "--out", str(tmp_path / "x")]) == 2
+    assert "valid keys of train: steps, batch_size" in capsys.readouterr().out
+    assert main(["train", "--out", str(tmp_path / "y")]) == 2
+    assert "--config is required" in capsys.readouterr().out
