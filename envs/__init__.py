@@ -6,12 +6,12 @@ import pybullet; the simulator loads when an env is made.
 
 import gymnasium
 
-# id -> (entry point, max_episode_steps): the limit leaves the expert some slack, no more
+# id -> (entry point, max_episode_steps): about 1.2-2x the expert's longest episode in 200 (docs/envs.md)
 TASKS = {
-    "RoboFlows/PandaReach-v0": ("robo_flows_envs.tasks.reach:PandaReachEnv", 50),
-    "RoboFlows/PandaDetour-v0": ("robo_flows_envs.tasks.detour:PandaDetourEnv", 60),
+    "RoboFlows/PandaReach-v0": ("robo_flows_envs.tasks.reach:PandaReachEnv", 25),
+    "RoboFlows/PandaDetour-v0": ("robo_flows_envs.tasks.detour:PandaDetourEnv", 40),
     "RoboFlows/PandaPush-v0": ("robo_flows_envs.tasks.push:PandaPushEnv", 120),
-    "RoboFlows/PandaPickPlace-v0": ("robo_flows_envs.tasks.pickplace:PandaPickPlaceEnv", 100),
+    "RoboFlows/PandaPickPlace-v0": ("robo_flows_envs.tasks.pickplace:PandaPickPlaceEnv", 60),
 }
 
 for _id, (_entry, _steps) in TASKS.items():

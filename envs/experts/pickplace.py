@@ -19,7 +19,10 @@ def pickplace_action(
 ) -> np.ndarray:
     """Action [4] moving the cube at ``cube_pos`` [3] (edge ``cube_size``) onto ``goal`` [3] (its centre
     height)."""
-    held = np.linalg.norm(ee - cube_pos) < 0.02 and finger_width < cube_size + 0.004
+    # held: at the fingers and either squeezed (closed to the cube's size) or already off the table (a cube
+    # turned in the grasp holds the fingers wider)
+    lifted = cube_pos[2] > goal[2] + 0.01
+    held = np.linalg.norm(ee - cube_pos) < 0.02 and (finger_width < cube_size + 0.004 or lifted)
     cube_at_goal = np.linalg.norm(cube_pos[:2] - goal[:2]) < 0.012 and cube_pos[2] < goal[2] + 0.01
     if cube_at_goal:
         if finger_width < cube_size + 0.01:  # let go

@@ -34,9 +34,11 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     """Base of the Panda tasks; subclasses build a scene, sample episodes, score them and script an expert.
 
     Subclass hooks: ``_build(sim)`` (add bodies once), ``_sample_episode()`` (place things with
-    ``self.np_random``, return the EE start position), ``_task_obs()`` (the parts after the robot's, in
-    ``obs_layout`` order), ``_success()``, ``_failure()``, ``_reward()``, ``_track()`` (update the executed
-    mode after each step), ``_executed_mode()``, ``_expert_action()``.
+    ``self.np_random``, return the EE start position), ``_read_objects()`` (cache object states),
+    ``_task_obs()`` (the parts after the robot's, in ``obs_layout`` order), ``_success()``, ``_failure()``,
+    ``_reward()``, ``_track()`` (update the executed mode after each step), ``_executed_mode()``,
+    ``_expert_action()``.  Hooks read ``self.ee_pos``, ``self.ee_vel``, ``self.finger_width`` and the cached
+    object states rather than querying the simulator again.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
@@ -69,6 +71,10 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         self._build(self.sim)
         self._initial_state = self.sim.save()
         self.expert_mode = ""
+        # state read once per control period (``_read_state``) and shared by obs, reward, success, expert
+        self.ee_pos = np.zeros(3)
+        self.ee_vel = np.zeros(3)
+        self.finger_width = 0.0
 
     # ---- gymnasium API -------------------------------------------------------------------------------
     def reset(
@@ -79,6 +85,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         ee_start = self._sample_episode()
         self.robot.reset(ee_start, self.start_finger_width)
         self.sim.forget_contacts()
+        self._read_state()
         self.expert_mode = self._draw_expert_mode()
         self._reset_tracking()
         info = {"is_success": False, "expert_mode": self.expert_mode}
@@ -93,13 +100,14 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"action must be finite, got {a}")
         a = np.clip(a, -1.0, 1.0)
-        ee_pos, _ = self.robot.ee_state()
-        target = np.clip(ee_pos + MAX_EE_STEP * a[:3], self.workspace_low, self.workspace_high)
+        target = np.clip(self.ee_pos + MAX_EE_STEP * a[:3], self.workspace_low, self.workspace_high)
         self.robot.command(target, (a[3] + 1.0) / 2.0 * MAX_FINGER_WIDTH)
         self.sim.step()
+        self._read_state()
         self._track()
-        success = self._success()
-        terminated = success or self._failure()
+        failed = self._failure()
+        success = not failed and self._success()
+        terminated = success or failed
         info: dict[str, Any] = {"is_success": success}
         if self.mode_names:
             info["mode"] = self._executed_mode()
@@ -127,9 +135,14 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         return self.mode_names[int(self.np_random.integers(len(self.mode_names)))]
 
     # ---- shared pieces -------------------------------------------------------------------------------
+    def _read_state(self) -> None:
+        """Read the robot's (and, through ``_read_objects``, the task's) state once after a change."""
+        self.ee_pos, self.ee_vel = self.robot.ee_state()
+        self.finger_width = self.robot.finger_width()
+        self._read_objects()
+
     def _obs(self) -> np.ndarray:
-        ee_pos, ee_vel = self.robot.ee_state()
-        parts = [ee_pos, ee_vel, [self.robot.finger_width()], *self._task_obs()]
+        parts = [self.ee_pos, self.ee_vel, [self.finger_width], *self._task_obs()]
         return np.concatenate(parts).astype(np.float32)
 
     def _uniform(self, low: Any, high: Any, size: int | None = None) -> np.ndarray:
@@ -154,6 +167,9 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
 
     @abstractmethod
     def _reward(self) -> float: ...
+
+    def _read_objects(self) -> None:
+        """Cache the task's object states for this control period (tasks with free bodies override)."""
 
     def _reset_tracking(self) -> None:
         """Forget the executed mode at reset (tasks with modes override)."""

@@ -47,11 +47,11 @@ class PandaDetourEnv(PandaTaskEnv):
         return START + self._uniform(-START_NOISE, START_NOISE)
 
     def _reset_tracking(self) -> None:
-        self._prev_x = float(self.robot.ee_state()[0][0])
+        self._prev_x = float(self.ee_pos[0])
         self._side = NO_MODE
 
     def _track(self) -> None:
-        ee = self.robot.ee_state()[0]
+        ee = self.ee_pos
         if self._side == NO_MODE and self._prev_x < self.wall_center[0] <= ee[0]:
             self._side = "left" if ee[1] > self.wall_center[1] else "right"
         self._prev_x = float(ee[0])
@@ -60,13 +60,13 @@ class PandaDetourEnv(PandaTaskEnv):
         return self._side
 
     def _distance(self) -> float:
-        return float(np.linalg.norm(self.robot.ee_state()[0] - self.goal))
+        return float(np.linalg.norm(self.ee_pos - self.goal))
 
     def _task_obs(self) -> list[np.ndarray]:
         return [self.wall_center, self.goal]
 
     def _success(self) -> bool:
-        return self._distance() < SUCCESS_DISTANCE and not self._failure()
+        return self._distance() < SUCCESS_DISTANCE
 
     def _failure(self) -> bool:
         return self.sim.touching(self.robot.uid, self.wall)
@@ -76,4 +76,4 @@ class PandaDetourEnv(PandaTaskEnv):
 
     def _expert_action(self) -> np.ndarray:
         side = 1 if self.expert_mode == "left" else -1
-        return detour_action(self.robot.ee_state()[0], self.goal, self.wall_center, WALL_HALF, side)
+        return detour_action(self.ee_pos, self.goal, self.wall_center, WALL_HALF, side)

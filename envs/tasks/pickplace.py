@@ -51,15 +51,15 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         self.sim.set_pose(self._marker, self.goal)
         return START + self._uniform(-START_NOISE, START_NOISE, 3)
 
-    def _states(self) -> list[np.ndarray]:
-        return [self.sim.body_state(uid) for uid in self.cubes]
+    def _read_objects(self) -> None:
+        self.cube_states = [self.sim.body_state(uid) for uid in self.cubes]
 
     def _reset_tracking(self) -> None:
         self._lifted = NO_MODE
 
     def _track(self) -> None:
         if self._lifted == NO_MODE:
-            for name, state in zip(self.mode_names, self._states(), strict=True):
+            for name, state in zip(self.mode_names, self.cube_states, strict=True):
                 if state[2] > CUBE_HALF + LIFT_HEIGHT:
                     self._lifted = name
                     break
@@ -68,10 +68,10 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         return self._lifted
 
     def _distances(self) -> np.ndarray:
-        return np.array([np.linalg.norm(s[:3] - self.goal) for s in self._states()])
+        return np.array([np.linalg.norm(s[:3] - self.goal) for s in self.cube_states])
 
     def _task_obs(self) -> list[np.ndarray]:
-        return [*self._states(), self.goal]
+        return [*self.cube_states, self.goal]
 
     def _success(self) -> bool:
         return any(
@@ -83,8 +83,5 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         return -float(self._distances().min())
 
     def _expert_action(self) -> np.ndarray:
-        cube = self.cubes[self.mode_names.index(self.expert_mode)]
-        ee = self.robot.ee_state()[0]
-        return pickplace_action(
-            ee, self.robot.finger_width(), self.sim.body_state(cube)[:3], 2 * CUBE_HALF, self.goal
-        )
+        cube = self.cube_states[self.mode_names.index(self.expert_mode)]
+        return pickplace_action(self.ee_pos, self.finger_width, cube[:3], 2 * CUBE_HALF, self.goal)

@@ -50,16 +50,16 @@ class PandaPushEnv(PandaTaskEnv):
         self.sim.set_pose(self._marker, self.goal)
         return START + self._uniform(-START_NOISE, START_NOISE, 3)
 
-    def _cube(self) -> np.ndarray:
-        return self.sim.body_state(self.cube)
+    def _read_objects(self) -> None:
+        self.cube_state = self.sim.body_state(self.cube)
 
     def _reset_tracking(self) -> None:
-        self._cube_start = self._cube()[:2]
+        self._cube_start = self.cube_state[:2]
         self._first_axis = NO_MODE
 
     def _track(self) -> None:
         if self._first_axis == NO_MODE:
-            moved = self._cube()[:2] - self._cube_start
+            moved = self.cube_state[:2] - self._cube_start
             if np.linalg.norm(moved) >= MODE_DISTANCE:
                 self._first_axis = "x_first" if abs(moved[0]) >= abs(moved[1]) else "y_first"
 
@@ -67,10 +67,10 @@ class PandaPushEnv(PandaTaskEnv):
         return self._first_axis
 
     def _distance(self) -> float:
-        return float(np.linalg.norm(self._cube()[:2] - self.goal[:2]))
+        return float(np.linalg.norm(self.cube_state[:2] - self.goal[:2]))
 
     def _task_obs(self) -> list[np.ndarray]:
-        return [self._cube(), self.goal]
+        return [self.cube_state, self.goal]
 
     def _success(self) -> bool:
         return self._distance() < SUCCESS_DISTANCE
@@ -79,5 +79,6 @@ class PandaPushEnv(PandaTaskEnv):
         return -self._distance()
 
     def _expert_action(self) -> np.ndarray:
-        ee = self.robot.ee_state()[0]
-        return push_action(ee, self._cube()[:3], CUBE_HALF, self.goal, self.expert_mode == "x_first")
+        return push_action(
+            self.ee_pos, self.cube_state[:3], CUBE_HALF, self.goal, self.expert_mode == "x_first"
+        )

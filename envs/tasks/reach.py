@@ -27,7 +27,7 @@ class PandaReachEnv(PandaTaskEnv):
         return START + self._uniform(-0.03, 0.03, 3)
 
     def _distance(self) -> float:
-        return float(np.linalg.norm(self.robot.ee_state()[0] - self.goal))
+        return float(np.linalg.norm(self.ee_pos - self.goal))
 
     def _task_obs(self) -> list[np.ndarray]:
         return [self.goal]
@@ -39,4 +39,4 @@ class PandaReachEnv(PandaTaskEnv):
         return -self._distance()
 
     def _expert_action(self) -> np.ndarray:
-        return reach_action(self.robot.ee_state()[0], self.goal)
+        return reach_action(self.ee_pos, self.goal)
