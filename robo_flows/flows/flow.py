@@ -149,7 +149,7 @@ class Flow(nn.Module):
         encoded = self._encode(context)
         n = sample_shape.numel()
         if encoded is None:
-            batch: torch.Size = ()
+            batch = torch.Size()
         else:
             batch = encoded.shape[:-1]
             encoded = encoded.reshape(-1, encoded.shape[-1])

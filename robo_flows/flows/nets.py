@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from torch import Tensor, nn
@@ -26,7 +27,9 @@ class MLP(nn.Sequential):
             raise ValueError(f"layer sizes must be >= 0 with a positive output size, got {sizes}")
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            layers.append(nn.Linear(a, b))
+            with warnings.catch_warnings():  # in_features = 0 (a constant net, e.g. 1-D coupling) is fine
+                warnings.filterwarnings("ignore", "Initializing zero-element tensors")
+                layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         super().__init__(*layers)

@@ -1,0 +1,58 @@
+"""MADE masks and the fast autoregressive inverse."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import perturb_
+from torch.autograd.functional import jacobian
+
+from robo_flows.flows import MADE
+from robo_flows.flows.made import hidden_degrees, made_masks
+
+
+@pytest.mark.parametrize(("features", "hidden"), [(1, (4,)), (3, (5, 7)), (6, (16, 16, 16)), (8, (8,))])
+def test_masks_make_output_i_depend_only_on_earlier_inputs(features, hidden):
+    masks = made_masks(features, hidden, context_features=2, params_per_feature=3)
+    connectivity = masks[0][:, :features]
+    for m in masks[1:]:
+        connectivity = (m @ connectivity).clamp(max=1.0)
+    per_feature = connectivity.reshape(features, 3, features).amax(1)  # [output i, input j]
+    assert torch.equal(per_feature, torch.ones(features, features).tril(-1))  # full x_{<i}, nothing else
+
+
+def test_hidden_degrees_are_sorted_and_cover_every_degree():
+    degrees = hidden_degrees(5, 13)
+    assert torch.equal(degrees, degrees.sort().values) and set(degrees.tolist()) == set(range(5))
+
+
+def test_made_jacobian_is_strictly_lower_triangular():
+    made = perturb_(MADE(5, 2, (40, 40), params_per_feature=2)).double()
+    c = torch.randn(1, 2, dtype=torch.float64)
+    dependence = sum(  # [output i, input j], summed over a few points so no ReLU pattern hides a link
+        jacobian(lambda v: made(v.unsqueeze(0), c)[0], x).abs().amax(1)
+        for x in torch.randn(4, 5, dtype=torch.float64)
+    )
+    lower = torch.ones(5, 5, dtype=torch.bool).tril(-1)
+    assert torch.all(dependence[~lower] == 0) and torch.all(dependence[lower] > 0)
+
+
+@pytest.mark.parametrize("context_features", [0, 3])
+def test_autoregressive_inverse_solves_the_triangular_system(context_features):
+    made = perturb_(MADE(6, context_features, (16, 12), params_per_feature=2)).double()
+    c = torch.randn(10, context_features, dtype=torch.float64) if context_features else None
+    x = torch.randn(10, 6, dtype=torch.float64)
+
+    def shift(v, p):  # z_i = v_i + p_i0, inverted below
+        return v - p[..., 0], torch.zeros_like(v)
+
+    z = x + made(x, c)[..., 0]
+    x_back, ladj = made.autoregressive_inverse(z, c, shift)
+    assert torch.allclose(x_back, x, atol=1e-12) and torch.equal(ladj, torch.zeros(10, dtype=torch.float64))
+
+
+def test_made_without_hidden_layers_or_with_narrow_layers_is_rejected():
+    with pytest.raises(ValueError, match="at least one hidden layer"):
+        MADE(3, 0, ())
+    with pytest.raises(ValueError, match="at least 8 units"):
+        MADE(8, 0, (4,))

@@ -1,0 +1,88 @@
+"""Rational-quadratic spline functions on their own."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from robo_flows.flows.splines import (
+    DEFAULT_MIN_BIN_WIDTH,
+    rq_spline_forward,
+    rq_spline_inverse,
+    search_bins,
+    spline_knots,
+)
+
+BOUND = 3.0
+
+
+def random_knots(batch: int, bins: int, scale: float = 2.0, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    raw = [scale * torch.randn(batch, n, generator=g, dtype=torch.float64) for n in (bins, bins, bins - 1)]
+    return spline_knots(*raw, bound=BOUND)
+
+
+def test_zero_parameters_give_the_identity():
+    knots = spline_knots(*(torch.zeros(5, n, dtype=torch.float64) for n in (6, 6, 5)), bound=BOUND)
+    x = torch.linspace(-4.0, 4.0, 5, dtype=torch.float64)
+    y, log_grad = rq_spline_forward(x, knots, BOUND)
+    assert torch.allclose(y, x, atol=1e-12) and torch.allclose(log_grad, torch.zeros(5, dtype=torch.float64))
+
+
+def test_spline_maps_the_interval_onto_itself_monotonically():
+    knots = random_knots(1, 8)
+    x = torch.linspace(-BOUND, BOUND, 2001, dtype=torch.float64)
+    y, _ = rq_spline_forward(x, type(knots)(*(k.expand(2001, -1) for k in knots)), BOUND)
+    assert torch.all(y[1:] > y[:-1])
+    assert torch.allclose(y[[0, -1]], torch.tensor([-BOUND, BOUND], dtype=torch.float64))
+
+
+def test_log_derivative_matches_autograd():
+    knots = random_knots(64, 8)
+    x = (torch.rand(64, dtype=torch.float64) * 2 - 1) * 4.0
+    x.requires_grad_(True)
+    y, log_grad = rq_spline_forward(x, knots, BOUND)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    assert torch.allclose(log_grad, grad.log(), atol=1e-10)
+
+
+def test_linear_tails_are_the_identity():
+    knots = random_knots(4, 8)
+    x = torch.tensor([-7.0, -3.5, 3.01, 9.0], dtype=torch.float64)
+    y, log_grad = rq_spline_forward(x, knots, BOUND)
+    assert torch.equal(y, x) and torch.equal(log_grad, torch.zeros(4, dtype=torch.float64))
+
+
+def test_bins_respect_the_minimal_width_for_extreme_parameters():
+    raw = torch.tensor([[100.0, -100.0, -100.0, -100.0]], dtype=torch.float64)
+    knots = spline_knots(raw, raw, torch.zeros(1, 3, dtype=torch.float64), bound=BOUND)
+    assert torch.all(knots.width >= 2 * BOUND * DEFAULT_MIN_BIN_WIDTH * (1 - 1e-9))
+    assert torch.isclose(knots.width.sum(), torch.tensor(2 * BOUND, dtype=torch.float64))
+
+
+def test_search_bins_agrees_with_searchsorted():
+    knots = random_knots(256, 8).x.contiguous()
+    v = (torch.rand(256, dtype=torch.float64) * 2 - 1) * BOUND
+    expected = torch.searchsorted(knots, v.unsqueeze(-1), right=True).squeeze(-1) - 1
+    assert torch.equal(search_bins(knots, v), expected.clamp(0, 7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.floats(-8.0, 8.0, allow_nan=False), min_size=1, max_size=16),
+    seed=st.integers(0, 10_000),
+)
+def test_inverse_undoes_forward_property(values, seed):
+    x = torch.tensor(values, dtype=torch.float64)
+    knots = random_knots(len(values), 6, seed=seed)
+    y, log_grad = rq_spline_forward(x, knots, BOUND)
+    x_back, log_grad_inv = rq_spline_inverse(y, knots, BOUND)
+    assert torch.allclose(x_back, x, atol=1e-9)
+    assert torch.allclose(log_grad_inv, -log_grad, atol=1e-9)
+
+
+def test_mismatched_parameter_shapes_raise():
+    with pytest.raises(ValueError, match=r"derivatives \[\.\.\., K-1\]"):
+        spline_knots(torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 4), bound=BOUND)
