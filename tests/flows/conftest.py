@@ -40,7 +40,7 @@ ALL_LAYERS = {**CONDITIONED_LAYERS, **FIXED_LAYERS}
 
 
 def perturb_(module: nn.Module, scale: float = 0.3, seed: int = 0) -> nn.Module:
-    """Add ``scale * N(0, 1)`` to every parameter (leave the zero/identity start) and mark ActNorms initialised."""
+    """Add ``scale * N(0, 1)`` to every parameter (leave the identity start); mark ActNorms initialised."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
@@ -52,7 +52,7 @@ def perturb_(module: nn.Module, scale: float = 0.3, seed: int = 0) -> nn.Module:
 
 
 def layer_inputs(name: str, batch: int, features: int, dtype: torch.dtype, seed: int = 0) -> torch.Tensor:
-    """Inputs in the layer's domain: inside the box for ``bounded``, else ``2 * N(0, 1)`` (reaching the tails)."""
+    """Inputs in the layer's domain: inside the box for ``bounded``, else ``2 N(0, 1)`` (into the tails)."""
     generator = torch.Generator().manual_seed(seed)
     if name == "bounded":
         u = torch.rand(batch, features, generator=generator, dtype=torch.float64) * 0.98 + 0.01

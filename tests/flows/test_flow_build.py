@@ -99,7 +99,7 @@ def test_standardize_and_bounds_compose_to_the_box_in_data_units():
         flow.log_prob(torch.tensor([[15.0, -5.0]], dtype=torch.float64))
 
 
-# ------------------------------------------------------------------ exact log-dets and inverses of whole flows
+# ------------------------------------------------------------------ exact log-dets and inverses
 @pytest.mark.parametrize(("kind", "ctx"), KINDS_CTX, ids=IDS)
 def test_flow_log_det_matches_autograd_jacobian(kind, ctx):
     flow = make_flow(kind, 3, ctx, linear="lu", actnorm=True)
