@@ -194,7 +194,12 @@ class Trainer:
             batch_sampler=sampler,
             num_workers=cfg.num_workers,
             pin_memory=ctx.device.type == "cuda",
+            persistent_workers=cfg.num_workers > 0,
         )
+        if not resume and (self.checkpoint_dir / "last.pt").exists():
+            raise FileExistsError(
+                f"{self.checkpoint_dir / 'last.pt'} exists; resume that run or remove it (CLI: --force)"
+            )
         state = self._load_resume_state(ctx) if resume else None
         if state is None:
             seed_everything(cfg.seed + ctx.rank)

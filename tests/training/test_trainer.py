@@ -29,7 +29,7 @@ def finished_run(datasets, tmp_path_factory):
     initial = evaluate_loss(model, valid_set, 64, torch.device("cpu"))
     out = tmp_path_factory.mktemp("run")
     summary = Trainer(model, train_set, valid_set, toy_config(), out, EXTRA).fit()
-    return {"model": model, "summary": summary, "out": out, "initial_valid": initial}
+    return {"summary": summary, "out": out, "initial_valid": initial}
 
 
 def _rows(path):
@@ -120,13 +120,15 @@ def test_fit_extra_runs_once_before_training(datasets, tmp_path):
     assert model.extra_fits == 1
 
 
-def test_resume_refuses_a_changed_config_or_a_missing_checkpoint(finished_run, datasets, tmp_path):
+def test_runs_are_never_overwritten_and_resume_needs_the_same_config(finished_run, datasets, tmp_path):
     train_set, valid_set = datasets
     other = {**EXTRA, "config": {"toy": False}}
     with pytest.raises(ValueError, match=r"config differs in \['toy'\]"):
         Trainer(toy_model(train_set), train_set, valid_set, toy_config(), finished_run["out"], other).fit(
             resume=True
         )
+    with pytest.raises(FileExistsError, match="resume that run or remove it"):
+        Trainer(toy_model(train_set), train_set, valid_set, toy_config(), finished_run["out"], EXTRA).fit()
     with pytest.raises(FileNotFoundError, match="cannot resume"):
         Trainer(toy_model(train_set), train_set, valid_set, toy_config(), tmp_path, EXTRA).fit(resume=True)
 
