@@ -125,9 +125,9 @@ def _write_atomic(path: str, attrs: dict, arrays: dict[str, np.ndarray]) -> None
 def load_grasp_dataset(path: str | os.PathLike) -> dict:
     """Read a grasp dataset written by ``generate_grasp_dataset`` into numpy arrays.
 
-    Returns a dict with ``kind`` (str [M]), ``dims`` [M, 3], ``descriptor`` float32 [M, K],
-    ``object_index`` [N], ``rotations`` float32 [N, 3, 3], ``translations`` float32 [N, 3],
-    ``success`` bool [N], and the root attributes under their names (``seed``, ``held_out``, ...).
+    Returns a dict: ``object_kind`` (str [M]), ``object_dims`` [M, 3], ``object_descriptor`` float32
+    [M, K], ``object_index`` [N], ``rotations`` float32 [N, 3, 3], ``translations`` float32 [N, 3],
+    ``success`` bool [N], and ``attrs``: the root attributes (``seed``, ``descriptor_dim``, ...).
     Raises FileNotFoundError, or ValueError naming what is wrong with the file.
     """
     path = os.fspath(path)
@@ -148,18 +148,18 @@ def load_grasp_dataset(path: str | os.PathLike) -> dict:
         if missing:
             raise ValueError(f"{path} lacks dataset(s) {', '.join(missing)}")
         data = {name: f[name][()] for name in _ARRAYS}
-        data.update({name: f[f"objects/{name}"][()] for name in _OBJECT_ARRAYS})
-        data.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()})
-    data["kind"] = data["kind"].astype(str)
+        data.update({f"object_{name}": f[f"objects/{name}"][()] for name in _OBJECT_ARRAYS})
+        data["attrs"] = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+    data["object_kind"] = data["object_kind"].astype(str)
     _check_shapes(path, data)
     return data
 
 
 def _check_shapes(path: str, d: dict) -> None:
-    m, n, k = len(d["kind"]), len(d["success"]), d["descriptor_dim"]
+    m, n, k = len(d["object_kind"]), len(d["success"]), d["attrs"]["descriptor_dim"]
     expected = {
-        "dims": (m, 3),
-        "descriptor": (m, k),
+        "object_dims": (m, 3),
+        "object_descriptor": (m, k),
         "object_index": (n,),
         "rotations": (n, 3, 3),
         "translations": (n, 3),

@@ -31,7 +31,7 @@ from robo_flows_envs.grasping.gripper import MAX_OPENING, hand_pose
 from robo_flows_envs.grasping.hand_model import hand_urdf
 from robo_flows_envs.grasping.mesh_objects import mesh_urdf_path
 from robo_flows_envs.grasping.objects import Primitive, parse_object_spec
-from robo_flows_envs.grasping.rotations import check_poses, matrix_to_quaternion, rotvec_to_matrix
+from robo_flows_envs.grasping.rotations import check_poses, matrix_to_quaternion
 
 GRAVITY = 9.81
 _PARK = (0.0, 0.0, 2.0)
@@ -44,10 +44,10 @@ class TrialConfig:
     timestep: float = 1.0 / 240.0
     solver_iterations: int = 50
     pregrasp: float = 0.1
-    approach_steps: int = 30
-    close_steps: int = 45
-    lift_steps: int = 40
-    shake_steps: int = 60
+    approach_steps: int = 20
+    close_steps: int = 40
+    lift_steps: int = 30
+    shake_steps: int = 50
     lift_height: float = 0.1
     shake_translation: float = 0.03
     shake_angle_deg: float = 15.0
@@ -185,12 +185,17 @@ class GraspEvaluator:
         self.load(obj)
         return np.array([self._trial(R[i], t[i], np.random.default_rng([seed, i])) for i in range(len(R))])
 
-    def in_collision(self, R: np.ndarray, t: np.ndarray) -> bool:
-        """Whether the open hand at TCP pose (R [3,3], t [3]) touches the loaded object (no stepping)."""
-        p = self._p
+    def in_collision(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray) -> bool:
+        """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
+        R, t = check_poses(R[None], t[None])
+        self.load(obj)
+        return self._touching(R[0], t[0])
+
+    def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:
+        """Reset, place the open hand's TCP at (R, t) and report any contact with the object."""
         self._reset()
         self._place(R, t)
-        return len(p.getClosestPoints(self.hand, self._object, 0.0)) > 0
+        return len(self._p.getClosestPoints(self.hand, self._object, 0.0)) > 0
 
     def _reset(self) -> None:
         """Back to the saved start state; motor settings are not part of it, so re-command open fingers."""
@@ -219,7 +224,7 @@ class GraspEvaluator:
     def _trial(self, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> bool:
         p, c = self._p, self.config
         approach = R[:, 2]
-        if self.in_collision(R, t - c.pregrasp * approach):
+        if self._touching(R, t - c.pregrasp * approach):
             return False
         p.setGravity(0, 0, 0)
         q = matrix_to_quaternion(R)
@@ -247,10 +252,9 @@ class GraspEvaluator:
         heading = rng.uniform(0, 2 * np.pi)
         shift = c.shake_translation * np.array([np.cos(heading), np.sin(heading), 0.0])
         axis = rng.normal(size=3)
-        axis *= np.deg2rad(c.shake_angle_deg) / np.linalg.norm(axis)
         for s in np.sin(np.linspace(0, 2 * np.pi, c.shake_steps + 1)[1:]):
-            turn = rotvec_to_matrix((s * axis)[None])[0]
-            self._drive(lifted + s * shift, matrix_to_quaternion(turn @ R))
+            turn = p.getQuaternionFromAxisAngle(axis, s * np.deg2rad(c.shake_angle_deg))
+            self._drive(lifted + s * shift, p.multiplyTransforms((0, 0, 0), turn, (0, 0, 0), q)[1])
         return all(len(p.getContactPoints(self.hand, self._object, j, -1)) > 0 for j in self.fingers)
 
 
