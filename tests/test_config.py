@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 import pytest
 
 from robo_flows.config import (
@@ -94,3 +97,30 @@ def test_config_to_dict_round_trips():
     plain = config_to_dict(cfg)
     assert plain["model"]["encoder_hidden"] == [8, 8, 8]
     assert load_config(plain, PolicyExperimentConfig) == cfg
+
+
+@dataclass
+class _Inner:
+    mode: Literal["a", "b"] = "a"
+    size: tuple[int, int] = (1, 2)
+
+
+@dataclass
+class _Outer:
+    inner: _Inner = field(default_factory=_Inner)
+    limit: float | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def test_loader_handles_literal_fixed_tuples_optional_and_nesting():
+    cfg = load_config({"inner": {"mode": "b"}}, _Outer, ["inner.size=3,4", "limit=2.5", "tags=[x, y]"])
+    assert cfg == _Outer(inner=_Inner(mode="b", size=(3, 4)), limit=2.5, tags=["x", "y"])
+    assert load_config({"limit": 2.5}, _Outer, ["limit=none"]).limit is None
+    with pytest.raises(ConfigError, match=r"'inner.mode' must be one of \['a', 'b'\], got 'c'"):
+        load_config({}, _Outer, ["inner.mode=c"])
+    with pytest.raises(ConfigError, match=r"'inner.size' must hold 2 values, got 3"):
+        load_config({"inner": {"size": [1, 2, 3]}}, _Outer)
+    with pytest.raises(ConfigError, match="is a value, not a section"):
+        load_config({}, _Outer, ["limit.x=1"])
+    with pytest.raises(ConfigError, match="inner must be a mapping"):
+        load_config({"inner": 3}, _Outer)

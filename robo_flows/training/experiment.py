@@ -15,6 +15,7 @@ import torch
 
 from robo_flows.config import DataConfig, PolicyExperimentConfig, config_to_dict
 from robo_flows.data import DemoDataset
+from robo_flows.policy import build_policy_model
 from robo_flows.training.rng import seed_everything
 from robo_flows.training.trainer import Trainer
 
@@ -51,8 +52,6 @@ def action_bounds(env_args: dict[str, Any], act_dim: int) -> tuple[torch.Tensor,
 
 def train_policy(cfg: PolicyExperimentConfig, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
     """Train the configured policy into ``out_dir``; returns the Trainer's summary (best_valid, steps...)."""
-    from robo_flows.policy import build_policy_model  # the policy package imports this module's neighbours
-
     train_set, valid_set = build_datasets(cfg.data)
     obs_norm, act_norm = train_set.fit_normalizers(cfg.data.normalization)
     low, high = action_bounds(train_set.env_args, train_set.act_dim)
