@@ -1,6 +1,6 @@
 """Out-of-distribution objects: meshes from ``pybullet_data``, named for the grasp evaluator.
 
-Names: ``"duck"``, ``"mug"``, ``"teddy"`` and ``"random_urdfs/NNN"`` (NNN = 000 … 999). Their object frame
+Names: ``"duck"``, ``"mug"`` and ``"random_urdfs/NNN"`` (NNN = 000 … 999). Their object frame
 is the URDF base link frame. They have no descriptor and no analytic grasp set; they are labelled by
 antipodal sampling and simulation (``robo_flows_envs.grasping.antipodal``).
 """
@@ -15,7 +15,6 @@ import pybullet_data
 MESH_OBJECTS: dict[str, str] = {
     "duck": "duck_vhacd.urdf",
     "mug": os.path.join("objects", "mug.urdf"),
-    "teddy": "teddy_vhacd.urdf",
 }
 _RANDOM = re.compile(r"random_urdfs/(\d{3})")
 
