@@ -36,7 +36,7 @@ _OBJECT_ARRAYS = ("kind", "dims", "descriptor")
 def generate_grasp_dataset(
     out: str | os.PathLike,
     seed: int,
-    objects: int = 60,
+    objects: int = 50,
     grasps_per_object: int = 100,
     workers: int = 2,
     force: bool = False,

@@ -9,7 +9,7 @@ import json
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="HDF5 file to write")
     parser.add_argument("--seed", type=int, required=True, help="seeds objects, grasps and trials")
-    parser.add_argument("--objects", type=int, default=60, help="number of primitive objects (default 60)")
+    parser.add_argument("--objects", type=int, default=50, help="number of primitive objects (default 50)")
     parser.add_argument("--grasps-per-object", type=int, default=100, help="analytic grasps per object (100)")
     parser.add_argument("--workers", type=int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--held-out", action="store_true", help="draw sizes from the held-out bands")
