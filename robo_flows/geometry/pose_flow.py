@@ -87,9 +87,7 @@ class PoseFlow(nn.Module):
         self.translation = bool(translation)
         self.symmetric = bool(symmetric)
         self.charts = int(charts)
-        self.register_buffer("centres", chart_centres(self.charts))
-        symmetries = [torch.eye(3)] + ([rotation_about_z(math.pi)] if self.symmetric else [])
-        self.register_buffer("symmetries", torch.stack(symmetries))
+        chart_centres(self.charts)  # validates the count
         euclid = 3 * self.translation + self.extra_features
         self.register_buffer("loc", torch.zeros(euclid))
         self.register_buffer("scale", torch.ones(euclid))
@@ -127,10 +125,21 @@ class PoseFlow(nn.Module):
         self.scale.copy_(std)
 
     # --- helpers ----------------------------------------------------------------------------------------
+    def _centres(self) -> Tensor:
+        """Chart centres [K, 3, 3], built in the module's dtype (exact in float64, unlike a cast buffer)."""
+        return chart_centres(self.charts, dtype=self.loc.dtype).to(self.loc.device)
+
+    def _symmetries(self) -> Tensor:
+        """The group {I} or {I, Rz(π)} acting on the right, [G, 3, 3]."""
+        eye = torch.eye(3, dtype=self.loc.dtype, device=self.loc.device)
+        if not self.symmetric:
+            return eye[None]
+        return torch.stack((eye, rotation_about_z(math.pi, dtype=self.loc.dtype, device=self.loc.device)))
+
     def _chart_log_weights(self, context: Tensor | None, batch: int) -> Tensor:
         """log w_k(c), [batch, K]."""
         if self.charts == 1:
-            return self.centres.new_zeros(batch, 1)
+            return self.loc.new_zeros(batch, 1)
         logits = self.mixture(context) if self.context_features > 0 else self.mixture_logits.expand(batch, -1)
         return F.log_softmax(logits, dim=-1)
 
@@ -138,7 +147,7 @@ class PoseFlow(nn.Module):
         """[context, one-hot(chart)] as the Euclidean flow's context, or None when that is empty."""
         parts = [] if context is None else [context]
         if self.charts > 1:
-            parts.append(F.one_hot(chart_index, self.charts).to(self.centres.dtype))
+            parts.append(F.one_hot(chart_index, self.charts).to(self.loc.dtype))
         return torch.cat(parts, dim=-1) if parts else None
 
     def _check_context(self, context: Tensor | None, batch_shape: tuple[int, ...]) -> Tensor | None:
@@ -156,7 +165,7 @@ class PoseFlow(nn.Module):
                 f"context must have shape {[*batch_shape, self.context_features]}, got {list(context.shape)}"
             )
         check_finite(context, "context")
-        return context.reshape(-1, self.context_features).to(self.centres.dtype)
+        return context.reshape(-1, self.context_features).to(self.loc.dtype)
 
     def _euclidean(
         self, t: Tensor | None, extras: Tensor | None, batch_shape: tuple[int, ...]
@@ -178,7 +187,7 @@ class PoseFlow(nn.Module):
             if tuple(value.shape) != (*batch_shape, width):
                 raise ValueError(f"{name} must have shape {[*batch_shape, width]}, got {list(value.shape)}")
             check_finite(value, name)
-            parts.append(value.reshape(-1, width).to(self.centres.dtype))
+            parts.append(value.reshape(-1, width).to(self.loc.dtype))
         return (torch.cat(parts, dim=-1) - self.loc) / self.scale if parts else None
 
     # --- densities and samples --------------------------------------------------------------------------
@@ -193,12 +202,11 @@ class PoseFlow(nn.Module):
         batch_shape = tuple(R.shape[:-2])
         ctx = self._check_context(context, batch_shape)
         euclid = self._euclidean(t, extras, batch_shape)
-        rot = R.reshape(-1, 3, 3).to(self.centres.dtype)
-        G, K, B = len(self.symmetries), self.charts, rot.shape[0]
+        rot = R.reshape(-1, 3, 3).to(self.loc.dtype)
+        symmetries = self._symmetries()
+        G, K, B = len(symmetries), self.charts, rot.shape[0]
         # y[g, k, b]: chart-k coordinates of the representative R_b S_g.
-        y = rotation_to_chart(
-            (rot[None] @ self.symmetries[:, None])[:, None], self.centres[None, :, None]
-        )  # [G, K, B, 3]
+        y = rotation_to_chart((rot[None] @ symmetries[:, None])[:, None], self._centres()[None, :, None])
         x = y if euclid is None else torch.cat((y, euclid.expand(G, K, B, -1)), dim=-1)
         chart_index = torch.arange(K, device=rot.device).repeat_interleave(B).repeat(G)
         flat_ctx = None if ctx is None else ctx.repeat(G * K, 1)
@@ -230,7 +238,7 @@ class PoseFlow(nn.Module):
             x = self.flow.sample((n,), temperature=temperature)
         else:
             x = self.flow.sample((), flow_ctx, temperature=temperature)
-        R = chart_to_rotation(x[:, :3], self.centres[chart_index])
+        R = chart_to_rotation(x[:, :3], self._centres()[chart_index])
         euclid = x[:, 3:] * self.scale + self.loc
         out_shape = (*sample_shape, *batch_shape)
         t = euclid[:, :3].reshape(*out_shape, 3) if self.translation else None
