@@ -45,7 +45,11 @@ def _resolve_config(args: argparse.Namespace) -> PolicyExperimentConfig:
 
 
 def _prepare_out_dir(out: Path, resume: bool, force: bool) -> None:
-    if resume or not out.exists() or not any(out.iterdir()):
+    if resume:
+        if not (out / "checkpoints" / "last.pt").is_file():
+            raise FileNotFoundError(f"nothing to resume: {out / 'checkpoints' / 'last.pt'} does not exist")
+        return
+    if not out.exists() or not any(out.iterdir()):
         return
     if not force:
         raise FileExistsError(

@@ -195,6 +195,8 @@ class Trainer:
             num_workers=cfg.num_workers,
             pin_memory=ctx.device.type == "cuda",
             persistent_workers=cfg.num_workers > 0,
+            # each new iterator draws a worker base seed; from its own generator, not the global RNG stream
+            generator=torch.Generator().manual_seed(cfg.seed + ctx.rank),
         )
         if not resume and (self.checkpoint_dir / "last.pt").exists():
             raise FileExistsError(

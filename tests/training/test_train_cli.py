@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -12,6 +17,7 @@ from training_toy import write_toy_demos
 
 from robo_flows.cli import main
 from robo_flows.training import load_checkpoint
+from robo_flows.training.experiment import action_bounds
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +86,47 @@ def test_config_errors_exit_with_the_valid_keys(config_file, tmp_path, capsys):
     assert "valid keys of train: steps, batch_size" in capsys.readouterr().out
     assert main(["train", "--out", str(tmp_path / "y")]) == 2
     assert "--config is required" in capsys.readouterr().out
+
+
+def test_resume_without_a_checkpoint_is_refused(config_file, tmp_path, capsys):
+    assert main(["train", "--config", str(config_file), "--resume", "--out", str(tmp_path / "new")]) == 2
+    assert "nothing to resume" in capsys.readouterr().out
+
+
+def test_action_bounds_come_from_env_args_or_default_to_unit_box():
+    low, high = action_bounds({}, 3)
+    assert low.tolist() == [-1, -1, -1] and high.tolist() == [1, 1, 1]
+    low, high = action_bounds({"action_low": [-2, 0], "action_high": 0.5}, 2)
+    assert low.tolist() == [-2, 0] and high.tolist() == [0.5, 0.5]
+    with pytest.raises(ValueError, match="has 3 values, the actions have 2"):
+        action_bounds({"action_low": [0, 0, 0]}, 2)
+    with pytest.raises(ValueError, match="low < high"):
+        action_bounds({"action_low": [1, 1]}, 2)
+
+
+@pytest.mark.slow
+def test_flow_run_killed_by_sigkill_resumes_to_the_uninterrupted_weights(config_file, tmp_path):
+    """A real kill (SIGKILL, no cleanup) of `robo-flows train`, then `--resume`: the same final weights."""
+    cli = [sys.executable, "-m", "robo_flows.cli", "train", "--config", str(config_file)]
+    settings = ["train.steps=400", "train.checkpoint_every=25", "train.valid_every=50"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    reference = tmp_path / "reference"
+    subprocess.run([*cli, *settings, "--out", str(reference)], env=env, check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*cli, *settings, "--out", str(killed)], env=env, stderr=subprocess.DEVNULL)
+    last = killed / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not (last.is_file() and load_checkpoint(last)["step"] >= 50) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stopped_at = load_checkpoint(last)["step"]
+    assert 50 <= stopped_at < 400, "the run must be killed mid-way"
+    done = subprocess.run([*cli, *settings, "--resume", "--out", str(killed)], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    want = load_checkpoint(reference / "checkpoints" / "last.pt")
+    got = load_checkpoint(last)
+    assert got["step"] == 400
+    for part in ("model", "ema"):
+        for name, value in want[part].items():
+            assert torch.equal(got[part][name], value), f"{part}.{name} differs (killed at step {stopped_at})"

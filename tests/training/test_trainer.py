@@ -23,13 +23,16 @@ def datasets(demos):
 
 @pytest.fixture(scope="module")
 def finished_run(datasets, tmp_path_factory):
-    """One uninterrupted 60-step run (checkpoints every 20), shared by several tests."""
+    """One uninterrupted 60-step run (checkpoints every 20, noisy inputs), shared by several tests."""
     train_set, valid_set = datasets
-    model = toy_model(train_set)
+    model = toy_model(train_set, noise=NOISE)
     initial = evaluate_loss(model, valid_set, 64, torch.device("cpu"))
     out = tmp_path_factory.mktemp("run")
     summary = Trainer(model, train_set, valid_set, toy_config(), out, EXTRA).fit()
     return {"summary": summary, "out": out, "initial_valid": initial}
+
+
+NOISE = 0.05  # input noise drawn from torch's RNG: an exact resume must restore the generator too
 
 
 def _rows(path):
@@ -93,12 +96,14 @@ def test_csv_and_tensorboard_logs_are_written(finished_run):
 
 def test_resume_after_a_kill_gives_the_uninterrupted_weights(finished_run, datasets, tmp_path):
     train_set, valid_set = datasets
-    killed = toy_model(train_set)
+    killed = toy_model(train_set, noise=NOISE)
     killed.die_at_call = 47  # after the step-40 checkpoint, before the step-60 one
     with pytest.raises(SimulatedKill):
         Trainer(killed, train_set, valid_set, toy_config(), tmp_path, EXTRA).fit()
     assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 40
-    fresh = toy_model(train_set, seed=99)  # other initial weights: everything must come from the checkpoint
+    fresh = toy_model(
+        train_set, seed=99, noise=NOISE
+    )  # other initial weights: everything must come from the checkpoint
     summary = Trainer(fresh, train_set, valid_set, toy_config(), tmp_path, EXTRA).fit(resume=True)
     assert fresh.extra_fits == 0  # fit_extra runs only before a run's first step
     reference = load_checkpoint(finished_run["summary"]["checkpoints"]["last"])

@@ -49,8 +49,11 @@ class ToyRegression(nn.Module):
 
     die_at_call = 0  # > 0: raise SimulatedKill in that training-mode loss call
 
-    def __init__(self, train_set: DemoDataset, hidden: int = 32) -> None:
+    def __init__(self, train_set: DemoDataset, hidden: int = 32, noise: float = 0.0) -> None:
         super().__init__()
+        self.noise = (
+            noise  # std of Gaussian noise added to normalized observations in training (uses torch's RNG)
+        )
         self.obs_norm, self.act_norm = train_set.fit_normalizers("meanstd")
         self.chunk = (train_set.action_horizon, train_set.act_dim)
         self.net = nn.Sequential(
@@ -71,13 +74,15 @@ class ToyRegression(nn.Module):
             if self.calls == self.die_at_call:
                 raise SimulatedKill(f"killed in loss call {self.calls}")
         obs = self.obs_norm.normalize(batch["obs"]).flatten(1)
+        if self.training and self.noise > 0:
+            obs = obs + self.noise * torch.randn_like(obs)
         target = self.act_norm.normalize(batch["actions"])
         return ((self.net(obs).view(-1, *self.chunk) - target) ** 2).mean()
 
 
-def toy_model(train_set: DemoDataset, seed: int = 0) -> ToyRegression:
+def toy_model(train_set: DemoDataset, seed: int = 0, noise: float = 0.0) -> ToyRegression:
     torch.manual_seed(seed)
-    return ToyRegression(train_set)
+    return ToyRegression(train_set, noise=noise)
 
 
 def toy_config(**overrides) -> TrainConfig:
