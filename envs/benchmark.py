@@ -31,12 +31,19 @@ PAIRS: dict[str, str | None] = {
 TARGET_RATIO = 1.5
 
 
-def make(env_id: str, render_size: int | None = None) -> gym.Env:
-    """An env of either suite; with ``render_size`` it renders ``render_size``^2 rgb frames."""
+def make(env_id: str, render_size: int | None = None, detailed_meshes: bool = False) -> gym.Env:
+    """An env of either suite; with ``render_size`` it renders ``render_size``^2 rgb frames.
+    ``detailed_meshes`` draws the RoboFlows Panda with its full visual meshes, as panda-gym does."""
     if env_id.startswith("RoboFlows/"):
         if render_size is None:
             return gym.make(env_id)
-        return gym.make(env_id, render_mode="rgb_array", width=render_size, height=render_size)
+        return gym.make(
+            env_id,
+            render_mode="rgb_array",
+            width=render_size,
+            height=render_size,
+            detailed_meshes=detailed_meshes,
+        )
     import panda_gym  # noqa: F401  (registers the panda-gym ids)
 
     if render_size is None:
@@ -102,12 +109,14 @@ def _timed_suite(
             env.close()
 
 
-def run_benchmark(steps: int, rounds: int, render_size: int, vector_steps: int, seed: int) -> dict:
-    """All measurements as a JSON-able dict."""
+def run_benchmark(
+    steps: int, rounds: int, render_size: int, vector_steps: int, seed: int, detailed_meshes: bool = False
+) -> dict:
+    """All measurements as a JSON-able dict (rendered rounds are a tenth as long: frames are slow)."""
     ids = [i for pair in PAIRS.items() for i in pair if i is not None]
     plain = _timed_suite(make, ids, steps, rounds, seed, render=False)
     rendered = _timed_suite(
-        lambda i: make(i, render_size), ids, max(steps // 5, 1), rounds, seed, render=True
+        lambda i: make(i, render_size, detailed_meshes), ids, max(steps // 10, 1), rounds, seed, render=True
     )
     rows = []
     for ours, theirs in PAIRS.items():
@@ -141,6 +150,7 @@ def run_benchmark(steps: int, rounds: int, render_size: int, vector_steps: int, 
             "rounds": rounds,
             "render_size": render_size,
             "vector_steps": vector_steps,
+            "detailed_meshes": detailed_meshes,
         },
         "pairs": rows,
         "async_vector": vector,
@@ -180,20 +190,23 @@ def format_table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robo-flows bench envs", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=int, default=500, help="env steps per timed round (rendered: a fifth)"
+        "--steps", type=int, default=500, help="env steps per timed round (rendered: a tenth)"
     )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median is reported")
     parser.add_argument("--render-size", type=int, default=84, help="rendered frame width = height (pixels)")
     parser.add_argument(
         "--vector-steps", type=int, default=300, help="vector steps per AsyncVectorEnv timing"
     )
+    parser.add_argument("--detailed-meshes", action="store_true", help="render our Panda's full meshes too")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench/envs.json"), help="JSON results file")
     args = parser.parse_args(argv)
     for name in ("steps", "rounds", "render_size", "vector_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    result = run_benchmark(args.steps, args.rounds, args.render_size, args.vector_steps, args.seed)
+    result = run_benchmark(
+        args.steps, args.rounds, args.render_size, args.vector_steps, args.seed, args.detailed_meshes
+    )
     print(format_table(result))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
