@@ -16,6 +16,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "robo_flows_envs.grasping.generate_command",
         "simulate analytic grasps on seeded primitive objects and write an HDF5 grasp dataset",
     ),
+    "train": ("robo_flows.grasps.train_command", "train a grasp-pose flow (YAML config + overrides)"),
+    "eval": ("robo_flows_envs.grasping.evaluate_cmd", "evaluate a grasp flow on held-out primitives in simulation"),
+    "sample": ("robo_flows_envs.grasping.sample_cmd", "sample grasps for an object; write them and pictures"),
 }
 
 

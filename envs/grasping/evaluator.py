@@ -1,20 +1,22 @@
 """Simulated grasp trials with a floating Panda hand in PyBullet, one DIRECT client per evaluator.
 
 A trial of grasp (R, t) — the TCP pose in the object frame (see ``gripper``) — on an object resting at the
-world origin with identity orientation:
+world origin with identity orientation, free and dynamic but weightless until the lift:
 
-1. *Pre-grasp*: the open hand is placed with its TCP at t − PREGRASP·z (z = R[:, 2], the approach). Any
-   contact with the object there fails the trial.
-2. *Approach*: the hand, held by a fixed constraint of bounded force, is driven to the grasp pose. The
-   object is free but weightless until the lift, so a hand that bumps it pushes it away.
-3. *Close*: both fingers close under force control (``finger_force`` newtons each).
-4. *Lift and shake*: gravity is switched on, the hand lifts ``lift_height`` along world +z, then shakes:
-   a translation along a random horizontal direction and a rotation about a random axis, both sinusoidal
-   (the directions come from ``seed`` and the grasp's index, so a trial is deterministic under a seed).
-5. *Success*: the object still touches both fingers.
+1. *Pre-grasp and approach*: the open hand is swept along its approach axis z = R[:, 2] from the
+   pre-grasp pose (TCP at t − ``pregrasp``·z) to the grasp pose, checked for contact with the object at
+   ``approach_steps`` + 1 evenly spaced poses. Any contact — at the pre-grasp pose or on the way in —
+   fails the trial (the hand would have knocked the object).
+2. *Close*: both fingers, coupled by a gear constraint like the Panda's, close under force control
+   (``finger_force`` newtons per finger); a light object is centred between them as they close.
+3. *Lift and shake*: gravity is switched on; the hand, held by a fixed constraint of bounded force that
+   follows its target with a lag of a few steps, lifts ``lift_height`` along world +z with a smooth
+   profile, then shakes for one sinusoidal period: a translation along a random horizontal direction
+   and a rotation about a random axis (drawn from ``seed`` and the grasp's index).
+4. *Success*: the object still touches both fingers.
 
-Each trial starts from a saved simulator state (``restoreState``, which also restores contact caches),
-so results do not depend on which trials ran before.
+Each trial starts from a saved simulator state (``restoreState``), so outcomes do not depend on which
+trials ran before; the same (object, grasp, seed, index) always gives the same outcome.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ _PARK = (0.0, 0.0, 2.0)
 
 @dataclass(frozen=True)
 class TrialConfig:
-    """Physics and timeline of a grasp trial (SI units; step counts at ``timestep``)."""
+    """Physics and timeline of a grasp trial (SI units; step counts at ``timestep``).
+
+    The defaults make the analytic grasp sets succeed in ≥ 97% of trials while a 12 mm / 20° perturbation
+    of them succeeds in about half (see docs/grasping.md). Contact at the fingers uses ``friction``
+    (Coulomb μ) and ``spinning_friction`` (torsional, metres); objects get ``object_density``.
+    """
 
     timestep: float = 1.0 / 240.0
     solver_iterations: int = 50
@@ -179,7 +186,7 @@ class GraspEvaluator:
     def evaluate(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray, seed: int) -> np.ndarray:
         """Success of each grasp (R [N,3,3], t [N,3], object frame) on ``obj``: bool [N].
 
-        Deterministic: the same (obj, R[i], t[i], seed, i) gives the same outcome in any batch or order.
+        Deterministic: the same (obj, R[i], t[i], seed, i) gives the same outcome whatever ran before.
         """
         R, t = check_poses(R, t)
         self.load(obj)
@@ -189,11 +196,11 @@ class GraspEvaluator:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
         R, t = check_poses(R[None], t[None])
         self.load(obj)
+        self._reset()
         return self._touching(R[0], t[0])
 
     def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:
-        """Reset, place the open hand's TCP at (R, t) and report any contact with the object."""
-        self._reset()
+        """Place the open hand's TCP at (R, t) and report any contact with the object (no stepping)."""
         self._place(R, t)
         return len(self._p.getClosestPoints(self.hand, self._object, 0.0)) > 0
 
@@ -223,15 +230,13 @@ class GraspEvaluator:
 
     def _trial(self, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> bool:
         p, c = self._p, self.config
-        approach = R[:, 2]
-        if self._touching(R, t - c.pregrasp * approach):
-            return False
+        self._reset()
+        for back in np.linspace(c.pregrasp, 0.0, c.approach_steps + 1):
+            if self._touching(R, t - back * R[:, 2]):
+                return False
         p.setGravity(0, 0, 0)
         q = matrix_to_quaternion(R)
-        _, start = hand_pose(R, t - c.pregrasp * approach)
         _, goal = hand_pose(R, t)
-        for s in np.linspace(0.0, 1.0, c.approach_steps + 1)[1:]:
-            self._drive(start + s * (goal - start), q)
         for j in self.fingers:
             p.setJointMotorControl2(
                 self.hand,

@@ -27,11 +27,12 @@ MAX_DIM = 0.3
 DESCRIPTOR_DIM = len(KINDS) + 3
 """Length of ``describe(p)``: one-hot kind, then the dimensions zero padded to 3."""
 
-# Ranges the random primitives are drawn from, per kind and dimension (metres).
+# Ranges the random primitives are drawn from, per kind and dimension (metres). Widths the hand closes
+# across stay at or below 0.065 m, so open fingers keep >= 7.5 mm from the object on each side.
 _SIZE_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
-    "box": ((0.02, 0.07), (0.02, 0.07), (0.03, 0.15)),
-    "cylinder": ((0.012, 0.035), (0.03, 0.15)),
-    "sphere": ((0.015, 0.035),),
+    "box": ((0.02, 0.065), (0.02, 0.065), (0.03, 0.15)),
+    "cylinder": ((0.012, 0.0325), (0.03, 0.15)),
+    "sphere": ((0.015, 0.0325),),
 }
 _BANDS = 6
 """Each size range is cut into this many equal bands; training sizes use the even bands, held-out the odd."""
