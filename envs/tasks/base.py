@@ -126,6 +126,8 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     def expert_action(self) -> np.ndarray:
         """The scripted expert's action (float32 [4]) for the current state and this episode's expert mode.
         A pure function of the state: calling it twice without stepping gives the same action."""
+        if not self.expert_mode:
+            raise RuntimeError("expert_action() needs an episode: call reset() first")
         return np.clip(self._expert_action(), -1.0, 1.0).astype(np.float32)
 
     def _draw_expert_mode(self) -> str:

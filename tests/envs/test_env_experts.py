@@ -87,3 +87,8 @@ def test_grasp_holds_the_cube_through_fast_carrying(make_env, seed):
         drifts.append(offset() - start)
     assert max(np.linalg.norm(d) for d in drifts) < 0.02  # elastic lag in the fingers, no slip out
     assert np.linalg.norm(drifts[-1] - drifts[-20]) < 0.001  # no creep while held still
+
+
+def test_expert_action_before_reset_raises(make_env):
+    with pytest.raises(RuntimeError, match="reset"):
+        make_env("RoboFlows/PandaReach-v0").unwrapped.expert_action()
