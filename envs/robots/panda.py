@@ -22,7 +22,7 @@ ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
 FINGER_JOINTS = (9, 10)
 EE_LINK = 11
 MAX_FINGER_WIDTH = 0.08  # each finger travels 0 .. 0.04 m
-# torque / force limits: arm from the URDF, fingers firm enough to hold a 0.1 kg cube
+# torque / force limits from the URDF (the fingers squeeze with their 20 N, geared together in Panda())
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
 FINGER_FORCE = 20.0
 ARM_POSITION_GAIN = 0.3  # pybullet's default 0.1 lags a 5 cm target by ~3 control periods; 0.3 by ~1
