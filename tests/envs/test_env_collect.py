@@ -105,3 +105,26 @@ def test_cli_collects_and_refuses_overwrite(tmp_path, capsys):
     assert cli_main(args) == 2
     assert "already exists" in capsys.readouterr().err
     assert gym.spec("RoboFlows/PandaReach-v0") is not None
+
+
+def test_failures_are_dropped_unless_kept(tmp_path):
+    short = {"max_episode_steps": 2}  # too short for the Reach expert: every episode truncates unsuccessful
+    dropped = collect_demos(
+        "RoboFlows/PandaReach-v0", 3, 0, tmp_path / "a.hdf5", progress=False, env_kwargs=short
+    )
+    assert dropped["attempted"] == 3 and dropped["kept"] == 0 and dropped["success_rate"] == 0.0
+    kept = collect_demos(
+        "RoboFlows/PandaReach-v0",
+        3,
+        0,
+        tmp_path / "b.hdf5",
+        keep_failures=True,
+        progress=False,
+        env_kwargs=short,
+    )
+    assert kept["kept"] == 3
+    with h5py.File(tmp_path / "b.hdf5", "r") as f:
+        assert json.loads(f["data"].attrs["env_args"])["env_kwargs"] == short
+        for name in f["data"]:
+            demo = f["data"][name]
+            assert not demo.attrs["success"] and demo.attrs["num_samples"] == 2 and demo["dones"][-1] == 1
