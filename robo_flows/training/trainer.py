@@ -17,6 +17,7 @@ uninterrupted one.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,46 @@ def evaluate_loss(
             count += n
     model.train(was_training)
     return total / max(count, 1)
+
+
+@dataclass
+class _Parts:
+    """What one training run updates: the model (and its DDP-wrapped loss), optimizer, schedule, EMA."""
+
+    model: nn.Module
+    forward: nn.Module
+    params: list[nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    ema: EMA | None
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights that are validated: the EMA copy when there is one."""
+        return self.ema.model if self.ema is not None else self.model
+
+
+class _LossWindow:
+    """Training losses since the last log line, averaged over steps and ranks; the step rate."""
+
+    def __init__(self, ctx: DistContext, step: int) -> None:
+        self.ctx = ctx
+        self.total = torch.zeros((), device=ctx.device)
+        self.count = 0
+        self.tick, self.tick_step = time.perf_counter(), step
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.total += loss
+        self.count += 1
+
+    def flush(self, step: int) -> tuple[float, float]:
+        """``(mean loss, steps per second)`` since the last flush; starts a new window."""
+        mean = float(self.ctx.mean(self.total / max(self.count, 1)))
+        now = time.perf_counter()
+        rate = (step - self.tick_step) / max(now - self.tick, 1e-9)
+        self.total.zero_()
+        self.count, self.tick, self.tick_step = 0, now, step
+        return mean, rate
 
 
 def _due(step: int, every: int, final: bool) -> bool:
@@ -184,24 +225,14 @@ class Trainer:
                 )
         return state
 
-    def _fit(self, ctx: DistContext, resume: bool) -> dict[str, Any]:
+    def _prepare(self, ctx: DistContext, resume: bool) -> tuple[_Parts, int, float | None]:
+        """Model on its device, optimizer, schedule and EMA: fresh, or restored from ``last.pt``."""
         cfg = self.cfg
-        started = time.perf_counter()
-        model = self.model.to(ctx.device)
-        sampler = EpochBatchSampler(len(self.train_set), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
-        loader = DataLoader(
-            self.train_set,
-            batch_sampler=sampler,
-            num_workers=cfg.num_workers,
-            pin_memory=ctx.device.type == "cuda",
-            persistent_workers=cfg.num_workers > 0,
-            # each new iterator draws a worker base seed; from its own generator, not the global RNG stream
-            generator=torch.Generator().manual_seed(cfg.seed + ctx.rank),
-        )
         if not resume and (self.checkpoint_dir / "last.pt").exists():
             raise FileExistsError(
                 f"{self.checkpoint_dir / 'last.pt'} exists; resume that run or remove it (CLI: --force)"
             )
+        model = self.model.to(ctx.device)
         state = self._load_resume_state(ctx) if resume else None
         if state is None:
             seed_everything(cfg.seed + ctx.rank)
@@ -217,83 +248,100 @@ class Trainer:
             )
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        scheduler = warmup_cosine(optimizer, cfg.warmup_steps, cfg.steps)
-        ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-        step, best = 0, None
-        if state is not None:
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            if ema is not None:
-                ema.model.load_state_dict(state["ema"])
-                ema.updates = state["step"]
-            step, best = int(state["step"]), state["best_valid"]
-            self._restore_rng(state["rng"], ctx, step)
-        eval_model = ema.model if ema is not None else model
+        parts = _Parts(
+            model=model,
+            forward=forward,
+            params=params,
+            optimizer=optimizer,
+            scheduler=warmup_cosine(optimizer, cfg.warmup_steps, cfg.steps),
+            ema=EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None,
+        )
+        if state is None:
+            return parts, 0, None
+        parts.optimizer.load_state_dict(state["optimizer"])
+        parts.scheduler.load_state_dict(state["scheduler"])
+        if parts.ema is not None:
+            parts.ema.model.load_state_dict(state["ema"])
+            parts.ema.updates = state["step"]
+        self._restore_rng(state["rng"], ctx, int(state["step"]))
+        return parts, int(state["step"]), state["best_valid"]
+
+    def _train_step(self, parts: _Parts, batch: Any, step: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """One optimizer step; returns ``(loss, grad_norm before clipping, learning rate used)``."""
+        loss = parts.forward(batch)
+        parts.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        max_norm = self.cfg.grad_clip if self.cfg.grad_clip > 0 else float("inf")
+        grad_norm = torch.nn.utils.clip_grad_norm_(parts.params, max_norm)
+        if not torch.isfinite(grad_norm):  # the norm of averaged gradients: the same verdict on every rank
+            raise FloatingPointError(
+                f"non-finite gradient at step {step} (loss {loss.item():.4g}); "
+                "lower train.lr or train.grad_clip, or check the data"
+            )
+        lr = parts.optimizer.param_groups[0]["lr"]
+        parts.optimizer.step()
+        parts.scheduler.step()
+        if parts.ema is not None:
+            parts.ema.update(parts.model)
+        return loss.detach(), grad_norm, lr
+
+    def _fit(self, ctx: DistContext, resume: bool) -> dict[str, Any]:
+        cfg = self.cfg
+        started = time.perf_counter()
+        sampler = EpochBatchSampler(len(self.train_set), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
+        loader = DataLoader(
+            self.train_set,
+            batch_sampler=sampler,
+            num_workers=cfg.num_workers,
+            pin_memory=ctx.device.type == "cuda",
+            persistent_workers=cfg.num_workers > 0,
+            # each new iterator draws a worker base seed; from its own generator, not the global RNG stream
+            generator=torch.Generator().manual_seed(cfg.seed + ctx.rank),
+        )
+        parts, step, best = self._prepare(ctx, resume)
         log = MetricsLog(self.out_dir, resume_step=step if resume else None) if ctx.is_main else None
         bar = tqdm(total=cfg.steps, initial=step, desc="train", disable=not ctx.is_main, dynamic_ncols=True)
         batches = self._batches(loader, sampler, step)
-        running, count = torch.zeros((), device=ctx.device), 0
-        tick, tick_step = time.perf_counter(), step
+        window = _LossWindow(ctx, step)
         train_loss = valid_loss = None
         try:
-            model.train()
+            parts.model.train()
             while step < cfg.steps:
-                batch = to_device(next(batches), ctx.device)
-                loss = forward(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                max_norm = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-                if not torch.isfinite(
-                    grad_norm
-                ):  # the norm of averaged gradients: same verdict on every rank
-                    raise FloatingPointError(
-                        f"non-finite gradient at step {step} (loss {loss.item():.4g}); "
-                        "lower train.lr or train.grad_clip, or check the data"
-                    )
-                lr = optimizer.param_groups[0]["lr"]
-                optimizer.step()
-                scheduler.step()
-                if ema is not None:
-                    ema.update(model)
+                loss, grad_norm, lr = self._train_step(parts, to_device(next(batches), ctx.device), step)
                 step += 1
-                running += loss.detach()
-                count += 1
+                window.add(loss)
                 bar.update(1)
                 final = step == cfg.steps
                 if _due(step, cfg.log_every, final):
-                    train_loss = float(ctx.mean(running / count))
-                    now = time.perf_counter()
+                    train_loss, steps_per_s = window.flush(step)
                     if log is not None:
                         log.log(
                             step,
                             train_loss=train_loss,
                             lr=lr,
                             grad_norm=float(grad_norm),
-                            steps_per_s=(step - tick_step) / max(now - tick, 1e-9),
-                            wall_s=now - started,
+                            steps_per_s=steps_per_s,
+                            wall_s=time.perf_counter() - started,
                         )
                     bar.set_postfix(loss=f"{train_loss:.4g}")
-                    running.zero_()
-                    count, tick, tick_step = 0, now, step
                 validate = self.valid_set is not None and _due(step, cfg.valid_every, final)
                 save_last = _due(step, cfg.checkpoint_every, final)
                 improved = False
                 if validate and ctx.is_main:
                     valid_loss = evaluate_loss(
-                        eval_model, self.valid_set, cfg.batch_size, ctx.device, cfg.seed
+                        parts.eval_model, self.valid_set, cfg.batch_size, ctx.device, cfg.seed
                     )
                     improved = best is None or valid_loss < best
-                    best = min(valid_loss, best) if best is not None else valid_loss
+                    best = valid_loss if improved else best
                     if log is not None:
                         log.log(step, valid_loss=valid_loss, wall_s=time.perf_counter() - started)
                     bar.set_postfix(
-                        loss=f"{train_loss:.4g}" if train_loss else "-", valid=f"{valid_loss:.4g}"
+                        loss="-" if train_loss is None else f"{train_loss:.4g}", valid=f"{valid_loss:.4g}"
                     )
                 if validate or save_last:  # every rank takes part in gathering the RNG states
                     rng_states = ctx.gather(capture_rng_state())
                     if ctx.is_main:
-                        ckpt = self._checkpoint(model, ema, optimizer, scheduler, step, best, rng_states, ctx)
+                        ckpt = self._checkpoint(parts, step, best, rng_states, ctx)
                         if improved:
                             save_checkpoint(ckpt, self.checkpoint_dir / "best.pt")
                         if save_last:
@@ -337,10 +385,7 @@ class Trainer:
 
     def _checkpoint(
         self,
-        model: nn.Module,
-        ema: EMA | None,
-        optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        parts: _Parts,
         step: int,
         best: float | None,
         rng_states: list[dict[str, Any]],
@@ -349,10 +394,10 @@ class Trainer:
         return {
             "format_version": FORMAT_VERSION,
             **self.extra,
-            "model": model.state_dict(),
-            "ema": ema.model.state_dict() if ema is not None else None,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
+            "model": parts.model.state_dict(),
+            "ema": parts.ema.model.state_dict() if parts.ema is not None else None,
+            "optimizer": parts.optimizer.state_dict(),
+            "scheduler": parts.scheduler.state_dict(),
             "step": step,
             "best_valid": best,
             "rng": {**rng_states[0], "ranks": rng_states[1:]},
