@@ -7,7 +7,8 @@ from robo_flows.training.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from robo_flows.training.trainer import Trainer, evaluate_loss
+from robo_flows.training.trainer import Trainer
+from robo_flows.training.validation import evaluate_loss
 
 __all__ = [
     "CHECKPOINT_KINDS",
