@@ -12,22 +12,28 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="grasp checkpoint (best.pt / last.pt)")
-    parser.add_argument("--seed", type=int, required=True, help="seeds the held-out objects, draws and trials")
+    parser.add_argument(
+        "--seed", type=int, required=True, help="seeds the held-out objects, draws and trials"
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
     parser.add_argument("--objects", type=int, default=10, help="held-out primitives (default 10)")
     parser.add_argument("--samples", type=int, default=100, help="sampled grasps simulated per object (100)")
-    parser.add_argument("--candidates", type=int, default=500, help="samples ranked by log_prob per object (500)")
-    parser.add_argument("--top-k", type=int, default=20, help="best-ranked candidates simulated per object (20)")
+    parser.add_argument(
+        "--candidates", type=int, default=500, help="samples ranked by log_prob per object (500)"
+    )
+    parser.add_argument(
+        "--top-k", type=int, default=20, help="best-ranked candidates simulated per object (20)"
+    )
     parser.add_argument("--reference", type=int, default=100, help="analytic grasps per reference set (100)")
     parser.add_argument("--workers", type=int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing OUT/results.json")
 
 
 def run(args: argparse.Namespace) -> int:
-    from robo_flows.grasps.model import GraspFlow
+    from robo_flows_envs.grasping.learn_eval import evaluate_grasp_flow
     from tqdm import tqdm
 
-    from robo_flows_envs.grasping.learn_eval import evaluate_grasp_flow
+    from robo_flows.grasps.model import GraspFlow
 
     results_path = args.out / "results.json"
     if results_path.exists() and not args.force:

@@ -18,13 +18,13 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from robo_flows.evaluation.metrics import wilson_interval
-from robo_flows.grasps.metrics import COVERAGE_ANGLE, COVERAGE_DISTANCE, coverage, emd
-from robo_flows.grasps.model import GraspFlow
-
 from robo_flows_envs.grasping.analytic import analytic_grasps
 from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
 from robo_flows_envs.grasping.objects import Primitive, describe, sample_primitives
+
+from robo_flows.evaluation.metrics import wilson_interval
+from robo_flows.grasps.metrics import COVERAGE_ANGLE, COVERAGE_DISTANCE, coverage, emd
+from robo_flows.grasps.model import GraspFlow
 
 TARGETS = {
     "success_vs_oracle": 0.9,  # success_rate >= 0.9 x oracle_success_rate
@@ -39,7 +39,9 @@ def _rate(successes: int, trials: int) -> dict[str, float | int]:
     return {"rate": successes / trials, "ci95": [low, high], "successes": successes, "trials": trials}
 
 
-def measure_sampling_speed(model: GraspFlow, descriptor: torch.Tensor, n: int = 10000, repeats: int = 3) -> float:
+def measure_sampling_speed(
+    model: GraspFlow, descriptor: torch.Tensor, n: int = 10000, repeats: int = 3
+) -> float:
     """Grasp samples per second for one object (best of ``repeats`` timed calls after a warm-up)."""
     model.sample(descriptor, 256)
     best = float("inf")
@@ -83,7 +85,10 @@ def evaluate_grasp_flow(
         with torch.no_grad():
             top = model.log_prob(R_c, t_c, d.expand(candidates, -1)).topk(top_k).indices
         sets = {"A": A, "B": B, "samples": (R_s, t_s), "top_k": (R_c[top], t_c[top])}
-        sets = {k: (np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64)) for k, (R, t) in sets.items()}
+        sets = {
+            k: (np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64))
+            for k, (R, t) in sets.items()
+        }
         per_object.append({"object": p, "sets": sets})
         jobs += [GraspJob(p, R, t, seed, config) for R, t in sets.values()]
     outcomes = evaluate_grasps(jobs, workers=workers, progress=progress)
@@ -119,9 +124,17 @@ def _object_metrics(model: GraspFlow, p: Primitive, sets: dict, success: dict) -
 
 def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
     rows = [_object_metrics(model, e["object"], e["sets"], e["success"]) for e in per_object]
-    counts = {k: (sum(int(e["success"][k].sum()) for e in per_object),
-                  sum(len(e["success"][k]) for e in per_object)) for k in ("samples", "A", "top_k")}  # fmt: skip
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("coverage_2cm", "coverage_2cm_15deg", "emd", "emd_floor", "nll")}
+    counts = {
+        k: (
+            sum(int(e["success"][k].sum()) for e in per_object),
+            sum(len(e["success"][k]) for e in per_object),
+        )
+        for k in ("samples", "A", "top_k")
+    }
+    mean = {
+        k: float(np.mean([r[k] for r in rows]))
+        for k in ("coverage_2cm", "coverage_2cm_15deg", "emd", "emd_floor", "nll")
+    }
     sampled, oracle, top = (_rate(*counts[k]) for k in ("samples", "A", "top_k"))
     speed = measure_sampling_speed(model, torch.from_numpy(describe(per_object[0]["object"])))
     result = {
@@ -136,7 +149,7 @@ def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
         **mean,
         "samples_per_s": speed,
         "trials": {"samples": counts["samples"][1], "oracle": counts["A"][1], "top_k": counts["top_k"][1]},
-        "nll_units": "nats; density w.r.t. normalized Haar (on R ~ R·Rz(pi) classes) x Lebesgue on t in metres",
+        "nll_units": "nats; density w.r.t. normalized Haar (on R ~ R Rz(pi) classes) x Lebesgue on t [m]",
         "per_object": rows,
     }
     result["targets"] = {
@@ -144,8 +157,14 @@ def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
             "value": result["success_rate"] / max(result["oracle_success_rate"], 1e-12),
             "target": f">= {TARGETS['success_vs_oracle']}",
         },
-        "coverage_2cm_15deg": {"value": mean["coverage_2cm_15deg"], "target": f">= {TARGETS['coverage_2cm_15deg']}"},
-        "emd_vs_floor": {"value": mean["emd"] / max(mean["emd_floor"], 1e-12), "target": f"<= {TARGETS['emd_vs_floor']}"},
+        "coverage_2cm_15deg": {
+            "value": mean["coverage_2cm_15deg"],
+            "target": f">= {TARGETS['coverage_2cm_15deg']}",
+        },
+        "emd_vs_floor": {
+            "value": mean["emd"] / max(mean["emd_floor"], 1e-12),
+            "target": f"<= {TARGETS['emd_vs_floor']}",
+        },
         "samples_per_s": {"value": speed, "target": f">= {TARGETS['samples_per_s']:g}"},
     }
     for name, entry in result["targets"].items():

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
-
 from robo_flows_envs.grasping.evaluator import GraspEvaluator
 from robo_flows_envs.grasping.gripper import MAX_OPENING, hand_pose
 from robo_flows_envs.grasping.objects import Primitive
@@ -14,7 +13,12 @@ from robo_flows_envs.grasping.rotations import matrix_to_quaternion
 
 
 def render_grasps(
-    obj: Primitive | str, R: np.ndarray, t: np.ndarray, path: str | Path, size: int = 240, distance: float = 0.45
+    obj: Primitive | str,
+    R: np.ndarray,
+    t: np.ndarray,
+    path: str | Path,
+    size: int = 240,
+    distance: float = 0.45,
 ) -> Path:
     """One frame per grasp (R [N,3,3], t [N,3], object frame), tiled in a row, saved as a PNG at ``path``."""
     R, t = np.asarray(R, dtype=float), np.asarray(t, dtype=float)

@@ -27,15 +27,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
-    from robo_flows.grasps.model import GraspFlow
-    from robo_flows.grasps.plots import plot_grasps
-
     from robo_flows_envs.grasping.learn_render import render_grasps
     from robo_flows_envs.grasping.objects import describe, parse_object_spec
 
+    from robo_flows.grasps.model import GraspFlow
+    from robo_flows.grasps.plots import plot_grasps
+
     existing = [name for name in OUTPUTS if (args.out / name).exists()]
     if existing and not args.force:
-        print(f"robo-flows grasps sample: error: {args.out} already holds {existing}; pass --force to overwrite")
+        print(
+            f"robo-flows grasps sample: error: {args.out} already holds {existing}; pass --force to overwrite"
+        )
         return 2
     try:
         if args.n < 1 or args.render < 0:
