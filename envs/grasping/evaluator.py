@@ -153,7 +153,12 @@ class GraspEvaluator:
             self._object = self._create_primitive(key)
         else:
             self._object = p.loadURDF(mesh_urdf_path(key), (0, 0, 0))
-            p.changeDynamics(self._object, -1, mass=c.mesh_object_mass)
+            # The pybullet_data files carry placeholder inertias (1 kg·m²): use a solid box of the
+            # object's bounding box and mesh_object_mass, I_x = m (b² + c²) / 12 etc.
+            lo, hi = p.getAABB(self._object)
+            sq = np.square(np.subtract(hi, lo))
+            inertia = c.mesh_object_mass / 12 * (sq.sum() - sq)
+            p.changeDynamics(self._object, -1, mass=c.mesh_object_mass, localInertiaDiagonal=inertia.tolist())
         p.changeDynamics(
             self._object,
             -1,
@@ -190,7 +195,8 @@ class GraspEvaluator:
         """
         R, t = check_poses(R, t)
         self.load(obj)
-        return np.array([self._trial(R[i], t[i], np.random.default_rng([seed, i])) for i in range(len(R))])
+        outcomes = [self._trial(R[i], t[i], np.random.default_rng([seed, i])) for i in range(len(R))]
+        return np.array(outcomes, dtype=bool)
 
     def in_collision(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray) -> bool:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
