@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+import torch
+
 from robo_flows.evaluation.evaluate import evaluate, expert_actor, policy_actor
 from robo_flows.evaluation.report import format_table
 from robo_flows.evaluation.seeds import EVAL_SEED_OFFSET
@@ -20,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=0,
-        help=f"episode i is reset with seed {EVAL_SEED_OFFSET} + SEED + i (disjoint from demonstration seeds)",
+        help=f"episode i is reset with seed {EVAL_SEED_OFFSET} + SEED + i (disjoint from demo seeds)",
     )
     parser.add_argument("--out", required=True, help="run folder for results.json, plots and video")
     parser.add_argument("--num-envs", type=int, default=1, help="parallel envs (async when > 1)")
@@ -42,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Batch-1 inference of small networks: one thread is fastest and immune to other processes' load.
+    torch.set_num_threads(1)
     if args.expert:
         actor = expert_actor()
         demo_seeds: list[int] = []

@@ -75,7 +75,7 @@ def evaluate(
         perturb_steps=perturb_steps,
         env_kwargs=env_kwargs or {},
         rollout_seconds=round(wall, 2),
-        machine=f"{platform.machine()} {platform.processor() or ''} torch threads={torch.get_num_threads()}".strip(),
+        machine=f"{platform.machine()} {platform.processor()} torch threads={torch.get_num_threads()}",
     )
     if isinstance(actor, PolicyActor):
         results.update(policy_measurements(actor.policy, [r.first_obs for r in records]))
@@ -139,5 +139,5 @@ def expert_actor() -> ExpertActor:
 
 
 def policy_actor(checkpoint: str | Path, **overrides: Any) -> PolicyActor:
-    """A policy loaded from a checkpoint (``temperature``, ``best_of``, ``n_action_steps`` may be overridden)."""
+    """A policy from a checkpoint; ``temperature``, ``best_of``, ``n_action_steps`` may be overridden."""
     return PolicyActor(FlowPolicy.from_checkpoint(checkpoint, **overrides))

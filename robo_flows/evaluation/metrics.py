@@ -1,4 +1,4 @@
-"""Summary statistics of evaluation episodes: success rate with a Wilson interval, mode counts, percentiles."""
+"""Summary statistics of evaluation episodes: success with a Wilson interval, mode counts, percentiles."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
     r"""Wilson score interval for a binomial proportion.
 
     With p = k/n: centre = (p + z^2/(2n)) / (1 + z^2/n),
-    half-width = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4n^2)).  Stays inside [0, 1], unlike the Wald interval.
+    half-width = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4n^2)).
+    Stays inside [0, 1] and is sensible at p = 0 or 1, unlike the Wald interval.
     """
     if trials < 1:
         raise ValueError(f"wilson_interval needs at least one trial, got trials={trials}")

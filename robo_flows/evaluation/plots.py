@@ -12,11 +12,16 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 from robo_flows.evaluation.rollout import EpisodeRecord  # noqa: E402
 
 NO_MODE_LABEL = "no mode"
+UNDECIDED = ("none", NO_MODE_LABEL)  # episodes that never committed to a mode are drawn grey
 
 
 def _colours(labels: list[str]) -> dict[str, tuple[float, ...]]:
+    """Sorted mode names -> tab10 colours (the same for every actor), undecided episodes grey."""
     cmap = plt.get_cmap("tab10")
-    return {label: cmap(i % 10) for i, label in enumerate(labels)}
+    named = sorted(label for label in labels if label not in UNDECIDED)
+    colours = {label: cmap(i % 10) for i, label in enumerate(named)}
+    colours.update({label: (0.5, 0.5, 0.5, 1.0) for label in labels if label in UNDECIDED})
+    return colours
 
 
 def plot_paths(records: list[EpisodeRecord], path: Path, title: str) -> Path:

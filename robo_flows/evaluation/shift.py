@@ -3,7 +3,8 @@
 After every reset the wrapper drives ``steps`` control steps of a unit horizontal velocity command in a
 direction drawn from the reset seed (the Panda tasks' action convention: ``a[:2]`` x/y velocity, ``a[2]`` z,
 ``a[3:]`` gripper, kept at the scripted expert's command when the env has one).  The episode then starts from
-there, so the policy faces states its demonstrations did not cover -- what the observation monitor should flag.
+there, so the policy faces states its demonstrations did not cover: what the observation monitor
+should flag.
 """
 
 from __future__ import annotations

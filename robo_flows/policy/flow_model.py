@@ -3,8 +3,8 @@
     y = normalize(a_{t:t+H}) in R^{H*A},   c = encoder(normalize(o_{t-Ho+1:t})),
     log p(y | c) = log N(z; 0, I) + log|det dz/dy|,   z = flow.transform(y, c).
 
-The flow's data side carries a ``Bounded`` bijector on the box ``[normalize(low), normalize(high)]^H``, so every
-sample lies strictly inside the action space and the density stays exact (no clipping).  Sampling at
+The flow's data side carries a ``Bounded`` bijector on the box ``[normalize(low), normalize(high)]^H``,
+so every sample lies strictly inside the action space and the density stays exact (no clipping).  Sampling at
 temperature T draws ``z ~ N(0, T^2 I)`` and runs the inverse.
 """
 
@@ -16,27 +16,30 @@ from robo_flows.flows import build_flow
 from robo_flows.policy.model import PolicyModel
 
 # Experts saturate: demonstrated actions sit on the box's faces (an atom where the bounded latent is
-# infinite).  In training, each action is moved by Gaussian noise of this fraction of the box width,
-# reflected back into the box (dequantization), and kept this margin inside the open box.
+# infinite).  The loss moves each action by Gaussian noise of this fraction of the box width, reflected back
+# into the box (dequantization), and keeps it this margin inside the open box.  Training draws fresh noise;
+# evaluation (validation) draws it from a generator with a fixed seed, so validation losses are comparable
+# and leave the global RNG alone.
 ACTION_NOISE = 0.005
 BOUNDARY_MARGIN = 1e-5
+EVAL_NOISE_SEED = 0
 
 
 def dequantize_in_box(
     actions: torch.Tensor,
     low: torch.Tensor,
     high: torch.Tensor,
-    noise: float,
+    eps: torch.Tensor,
+    noise: float = ACTION_NOISE,
     margin: float = BOUNDARY_MARGIN,
 ) -> torch.Tensor:
     r"""Blur actions inside the box ``[low, high]`` (per last dim): with ``u = (a - low) / (high - low)``,
 
-    ``v = 1 - |1 - |u + noise * eps||`` (eps ~ N(0, 1), one reflection at each face), clamped to
-    ``[margin, 1 - margin]``, and mapped back by ``low + (high - low) v``.  ``noise = 0`` only clamps.
+    ``v = 1 - |1 - |u + noise * eps||`` (one reflection at each face), clamped to ``[margin, 1 - margin]``
+    and mapped back by ``low + (high - low) v``.  ``eps`` is standard normal noise of the actions' shape.
     """
     u = ((actions - low) / (high - low)).clamp(0.0, 1.0)
-    if noise > 0:
-        u = 1.0 - (1.0 - (u + noise * torch.randn_like(u)).abs()).abs()
+    u = 1.0 - (1.0 - (u + noise * eps).abs()).abs()
     return low + (high - low) * u.clamp(margin, 1.0 - margin)
 
 
@@ -64,8 +67,12 @@ class FlowChunkModel(PolicyModel):
         return low, high
 
     def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        noise = ACTION_NOISE if self.training else 0.0
-        y = self.normalize_chunk(dequantize_in_box(actions, self.action_low, self.action_high, noise))
+        if self.training:
+            eps = torch.randn_like(actions)
+        else:
+            gen = torch.Generator(device=actions.device).manual_seed(EVAL_NOISE_SEED)
+            eps = torch.randn(actions.shape, generator=gen, device=actions.device, dtype=actions.dtype)
+        y = self.normalize_chunk(dequantize_in_box(actions, self.action_low, self.action_high, eps))
         return -(self.flow.log_prob(y, ctx) + self.chunk_log_det(y)).mean()
 
     def sample_normalized(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:

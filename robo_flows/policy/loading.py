@@ -19,8 +19,9 @@ def load_policy_model(
 ) -> tuple[PolicyModel, dict[str, Any]]:
     """``(model, meta)`` from a checkpoint; the EMA weights when the checkpoint has them.
 
-    Raises ``FileNotFoundError`` / ``ValueError`` (from ``load_checkpoint``) for a missing, corrupt, other-format
-    or other-kind file, and ``ValueError`` when the weights do not fit the model type the checkpoint names.
+    Raises ``FileNotFoundError`` / ``CheckpointError`` (from ``load_checkpoint``) for a missing, corrupt,
+    other-format or other-kind file, and ``ValueError`` when the weights do not fit the model type the
+    checkpoint names.
     """
     from robo_flows.training import load_checkpoint
 
@@ -30,7 +31,8 @@ def load_policy_model(
     kind = model_section.get("kind", meta.get("model_type"))
     if kind not in MODEL_CLASSES:
         raise ValueError(
-            f"checkpoint {str(path)!r} holds a model of type {kind!r}; this policy loads {tuple(MODEL_CLASSES)}"
+            f"checkpoint {str(path)!r} holds a model of type {kind!r}; "
+            f"this policy loads {tuple(MODEL_CLASSES)}"
         )
     cfg = load_config(model_section, ModelConfig)
     obs_norm, act_norm = Normalizer(int(meta["obs_dim"])), Normalizer(int(meta["act_dim"]))

@@ -47,7 +47,7 @@ class MixtureChunkModel(PolicyModel):
         )
 
     def parameters_of(self, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Mixture logits ``[B, K]``, means ``[B, K, D]`` and log-stds ``[B, K, D]`` for context ``[B, C]``."""
+        """Mixture logits ``[B, K]``, means and log-stds ``[B, K, D]`` for context ``[B, C]``."""
         k, d = self.components, self.chunk_features
         out = self.head(ctx)
         logits, mean, raw = out[:, :k], out[:, k : k + k * d], out[:, k + k * d :]

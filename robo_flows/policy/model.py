@@ -56,7 +56,8 @@ class PolicyModel(nn.Module):
         high = torch.as_tensor(action_high, dtype=torch.float32).reshape(-1)
         if low.shape != (self.act_dim,) or high.shape != (self.act_dim,):
             raise ValueError(
-                f"action bounds must have {self.act_dim} values each, got {tuple(low.shape)} and {tuple(high.shape)}"
+                f"action bounds must have {self.act_dim} values each, "
+                f"got {tuple(low.shape)} and {tuple(high.shape)}"
             )
         if not torch.all(high > low):
             raise ValueError(f"action bounds need low < high per dimension, got low={low}, high={high}")
@@ -91,7 +92,8 @@ class PolicyModel(nn.Module):
         """Raw ``[B, action_horizon, act_dim]`` -> normalized flat ``[B, action_horizon * act_dim]``."""
         if actions.ndim != 3 or actions.shape[1:] != (self.action_horizon, self.act_dim):
             raise ValueError(
-                f"actions must have shape [B, {self.action_horizon}, {self.act_dim}], got {tuple(actions.shape)}"
+                f"actions must have shape [B, {self.action_horizon}, {self.act_dim}], "
+                f"got {tuple(actions.shape)}"
             )
         return self.action_normalizer.normalize(actions).flatten(start_dim=1)
 

@@ -40,8 +40,8 @@ class ObservationMonitor(nn.Module):
     def fit(self, x: torch.Tensor, steps: int) -> float:
         """Maximum likelihood on normalized observations ``x [N, obs_dim]`` with Adam; returns the mean NLL.
 
-        Batches and noise come from a private generator (seed ``MONITOR_SEED``), so the global RNG the policy's
-        training relies on is untouched.  The flow is frozen afterwards.
+        Batches and noise come from a private generator (seed ``MONITOR_SEED``), so the global RNG
+        the policy's training relies on is untouched.  The flow is frozen afterwards.
         """
         gen = torch.Generator().manual_seed(MONITOR_SEED)
         self.flow.requires_grad_(True)

@@ -9,7 +9,7 @@ from torch import nn
 
 
 def mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequential:
-    """``Linear -> SiLU`` per hidden width, then a final ``Linear`` to ``out_features`` (no output activation)."""
+    """``Linear -> SiLU`` per hidden width, then a final ``Linear`` to ``out_features`` (no activation)."""
     layers: list[nn.Module] = []
     width = in_features
     for h in hidden:

@@ -22,7 +22,8 @@ Observation = np.ndarray | Mapping[str, np.ndarray]
 
 
 class FlowPolicy:
-    """Acts with a :class:`PolicyModel` on single ``[obs_dim]``, batched ``[N, obs_dim]`` or dict observations.
+    """Acts with a :class:`PolicyModel` on single ``[obs_dim]``, batched ``[N, obs_dim]`` or dict observations
+    (flow, mse and gmm models alike).
 
     ``temperature``, ``best_of`` and ``n_action_steps`` default to the model config's values.
     ``env_args`` (from the demonstrations) may carry ``obs_layout``, the ordered ``{key: size}`` of the
@@ -53,7 +54,8 @@ class FlowPolicy:
             raise ValueError(f"best_of must be >= 1, got {self.best_of}")
         if not 1 <= self.n_action_steps <= model.action_horizon:
             raise ValueError(
-                f"n_action_steps must be in [1, action_horizon={model.action_horizon}], got {self.n_action_steps}"
+                f"n_action_steps must be in [1, action_horizon={model.action_horizon}], "
+                f"got {self.n_action_steps}"
             )
         self.reset()
 
@@ -110,7 +112,7 @@ class FlowPolicy:
         self._fresh[rows] = True
 
     def select_action(self, obs: Observation) -> np.ndarray:
-        """The next action ``[act_dim]`` (single) or ``[N, act_dim]`` (batched) of the receding-horizon plan."""
+        """The next action ``[act_dim]`` (single) or ``[N, act_dim]`` (batched) of the receding plan."""
         flat, batched = self.adapter(obs)
         n = flat.shape[0]
         if self._history is None:
@@ -163,7 +165,7 @@ class FlowPolicy:
         return out if batched else float(out[0])
 
     def obs_log_prob(self, obs: Observation) -> np.ndarray | float:
-        """Log-density of observations under the observation monitor: low means far from the demonstrations."""
+        """Log-density of observations under the observation monitor; low = far from the demonstrations."""
         flat, batched = self.adapter(obs)
         with torch.inference_mode():
             out = self.model.obs_log_prob(self._tensor(flat)).cpu().numpy().astype(np.float64)
