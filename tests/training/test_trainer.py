@@ -97,10 +97,11 @@ def test_csv_and_tensorboard_logs_are_written(finished_run):
 def test_resume_after_a_kill_gives_the_uninterrupted_weights(finished_run, datasets, tmp_path):
     train_set, valid_set = datasets
     killed = toy_model(train_set, noise=NOISE)
-    killed.die_at_call = 47  # after the step-40 checkpoint, before the step-60 one
+    killed.die_at_call = 53  # after the step-40 checkpoint and the step-50 log row, before step 60
     with pytest.raises(SimulatedKill):
         Trainer(killed, train_set, valid_set, toy_config(), tmp_path, EXTRA).fit()
     assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["step"] == 40
+    assert _rows(tmp_path / "log.csv")[-1]["step"] == "50"  # logged after the checkpoint: dropped on resume
     fresh = toy_model(
         train_set, seed=99, noise=NOISE
     )  # other initial weights: everything must come from the checkpoint
