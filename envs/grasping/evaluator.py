@@ -138,12 +138,15 @@ class GraspEvaluator:
         return self._p
 
     def load(self, obj: Primitive | str) -> int:
-        """Put ``obj`` at the origin (replacing the previous object) and save the trial's start state.
+        """Put ``obj`` at the origin (replacing any other object), the open hand parked out of the way.
 
-        Returns the object's body id. A no-op when ``obj`` is already loaded.
+        The scene is left in the trial's start state (saved on the object's first load, restored after),
+        so ray casts and renders see the object alone. Returns the object's body id.
         """
         key = resolve_object(obj)
         if key == self._object_key:
+            self._reset()
+            self._p.performCollisionDetection()  # restoreState leaves stale shapes for ray casts
             return self._object
         p, c = self._p, self.config
         if self._object >= 0:
@@ -202,7 +205,6 @@ class GraspEvaluator:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
         R, t = check_poses(R[None], t[None])
         self.load(obj)
-        self._reset()
         return self._touching(R[0], t[0])
 
     def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:

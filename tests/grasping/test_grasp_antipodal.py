@@ -28,3 +28,14 @@ def test_mesh_names_resolve_and_unknown_names_are_rejected():
     assert mesh_urdf_path("random_urdfs/042").endswith("random_urdfs/042/042.urdf")
     with pytest.raises(ValueError, match="unknown mesh object 'random_urdfs/42'"):
         mesh_urdf_path("random_urdfs/42")
+
+
+def test_candidates_do_not_depend_on_where_the_last_trial_left_the_hand():
+    with GraspEvaluator() as fresh:
+        expected = antipodal_grasps(fresh, "duck", np.random.default_rng(1), 12)
+    with GraspEvaluator() as used:
+        R, t = antipodal_grasps(used, "duck", np.random.default_rng(2), 3)
+        used.evaluate("duck", R, t, seed=0)  # leaves the hand next to the duck
+        got = antipodal_grasps(used, "duck", np.random.default_rng(1), 12)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
