@@ -21,7 +21,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "score analytic, perturbed and random grasps in the evaluator (per object kind)",
     ),
     "train": ("robo_flows.grasps.train_command", "train a grasp-pose flow (YAML config + overrides)"),
-    "eval": ("robo_flows_envs.grasping.evaluate_cmd", "evaluate a grasp flow on held-out primitives in simulation"),
+    "eval": (
+        "robo_flows_envs.grasping.evaluate_cmd",
+        "evaluate a grasp flow on held-out primitives in simulation",
+    ),
     "sample": ("robo_flows_envs.grasping.sample_cmd", "sample grasps for an object; write them and pictures"),
 }
 
