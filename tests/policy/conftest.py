@@ -45,10 +45,16 @@ def toy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_demo_file(path, toy_episodes(40), env_args=env_args)
 
 
-def make_model(toy_file: Path, kind: str = "flow", action_horizon: int = 4, **cfg_overrides):
-    """An untrained model of ``kind`` on the toy data, small enough for fast tests."""
+def make_model(
+    toy_file: Path,
+    kind: str = "flow",
+    action_horizon: int = 4,
+    obs_keys: list[str] | None = None,
+    **cfg_overrides,
+):
+    """An untrained model of ``kind`` on the toy data (``obs_keys``: all), small enough for fast tests."""
     torch.manual_seed(0)
-    data = DemoDataset(toy_file, obs_horizon=1, action_horizon=action_horizon, split="all")
+    data = DemoDataset(toy_file, obs_keys=obs_keys, obs_horizon=1, action_horizon=action_horizon, split="all")
     obs_norm, act_norm = data.fit_normalizers("meanstd")
     settings = {
         "flow_layers": 2,
