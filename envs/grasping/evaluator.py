@@ -69,9 +69,17 @@ class TrialConfig:
     mesh_object_mass: float = 0.15
 
     def __post_init__(self) -> None:
-        for name in ("timestep", "finger_force", "hand_force", "friction", "object_density"):
+        for name in ("timestep", "finger_force", "hand_force", "friction", "object_density", "pregrasp"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"TrialConfig.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("approach_steps", "close_steps", "lift_steps", "shake_steps"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"TrialConfig.{name} must be a step count >= 1, got {getattr(self, name)}")
+        if self.solver_iterations < 50:
+            raise ValueError(
+                f"TrialConfig.solver_iterations must be >= 50 (PyBullet drops the finger coupling below), "
+                f"got {self.solver_iterations}"
+            )
 
 
 def resolve_object(obj: Primitive | str) -> Primitive | str:

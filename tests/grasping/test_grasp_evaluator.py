@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from robo_flows_envs.grasping.analytic import analytic_grasps
-from robo_flows_envs.grasping.evaluator import GraspEvaluator, GraspJob, evaluate_grasps
+from robo_flows_envs.grasping.evaluator import GraspEvaluator, GraspJob, TrialConfig, evaluate_grasps
 from robo_flows_envs.grasping.objects import parse_object_spec, sample_primitives
 from robo_flows_envs.grasping.rotations import frames_from_axes
 
@@ -81,3 +81,16 @@ def test_parallel_evaluation_matches_serial():
     parallel = evaluate_grasps(jobs, workers=2)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("finger_force", 0.0, "finger_force must be > 0"),
+        ("close_steps", 0, "step count"),
+        ("solver_iterations", 30, ">= 50"),
+    ],
+)
+def test_bad_trial_config_is_rejected(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrialConfig(**{field: value})
