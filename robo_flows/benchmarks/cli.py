@@ -12,6 +12,8 @@ import importlib
 # benchmark name -> module with main(argv). Register a benchmark here once it is built.
 BENCHMARKS: dict[str, str] = {
     "envs": "robo_flows_envs.benchmark",
+    "grasps": "robo_flows.grasps.benchmark",
+    "flows": "robo_flows.benchmarks.flows",
 }
 
 
