@@ -26,7 +26,8 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
     denom = 1.0 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval contains p exactly; the min/max only remove rounding at k = 0 or k = n
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def mode_counts(modes: Iterable[str | None]) -> dict[str, int]:
