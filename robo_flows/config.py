@@ -22,12 +22,13 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
+from robo_flows.data.normalizer import NORMALIZATION_MODES
+
 T = TypeVar("T")
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _NONE = ("none", "null", "~")
-NORMALIZATIONS: tuple[str, ...] = ("meanstd", "minmax")
 
 
 class ConfigError(ValueError):
@@ -272,8 +273,8 @@ class DataConfig:
             f"data.valid_fraction must be in [0, 1), got {self.valid_fraction}",
         )
         _check(
-            self.normalization in NORMALIZATIONS,
-            f"data.normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}",
+            self.normalization in NORMALIZATION_MODES,
+            f"data.normalization must be one of {NORMALIZATION_MODES}, got {self.normalization!r}",
         )
 
 

@@ -121,10 +121,6 @@ class DemoDataset(Dataset):
             "actions": torch.from_numpy(self._actions[self._act_idx[index]]),
         }
 
-    def step_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All steps of this split, ``(obs [N, obs_dim], actions [N, act_dim])`` (each step once)."""
-        return self._obs, self._actions
-
     def fit_normalizers(self, mode: str = "meanstd") -> tuple[Normalizer, Normalizer]:
         """``(obs_normalizer, action_normalizer)`` fitted to every step of this split."""
         if len(self._obs) == 0:
