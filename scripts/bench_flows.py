@@ -1,0 +1,8 @@
+"""Benchmark robo_flows' flows against zuko and nflows; same as ``robo-flows bench flows``."""
+
+import sys
+
+from robo_flows.benchmarks.flows import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
