@@ -163,3 +163,16 @@ def test_bad_arguments_are_rejected(datasets, tmp_path):
         Trainer(model, *datasets, toy_config(), tmp_path, {**EXTRA, "step": 3})
     with pytest.raises(ValueError, match="exceeds"):
         Trainer(model, *datasets, toy_config(batch_size=10_000), tmp_path, EXTRA).fit()
+
+
+@pytest.mark.slow  # worker start-up costs ~10 s on the shared 2-core machine
+def test_worker_processes_load_the_same_batches(datasets, tmp_path):
+    train_set, valid_set = datasets
+    runs = {}
+    for workers in (0, 1):  # 30 steps cross the epoch boundary at step 22
+        cfg = toy_config(steps=30, num_workers=workers, ema_decay=0.0, valid_every=0)
+        model = toy_model(train_set)
+        Trainer(model, train_set, valid_set, cfg, tmp_path / str(workers), EXTRA).fit()
+        runs[workers] = model.state_dict()
+    for name, value in runs[0].items():
+        assert torch.equal(runs[1][name], value), name
