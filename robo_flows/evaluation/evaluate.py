@@ -63,11 +63,12 @@ def evaluate(
     envs = make_vector_env(env_id, min(num_envs, episodes), env_kwargs, perturb_steps=perturb_steps)
     try:
         records = run_episodes(envs, actor, seeds)
+        mode_names = declared_modes(envs)
     finally:
         envs.close()
     wall = time.perf_counter() - start
 
-    results = summarize(records, actor.name, env_id)
+    results = summarize(records, actor.name, env_id, mode_names)
     results.update(
         seed=seed,
         seeds=[seeds[0], seeds[-1]],
@@ -92,11 +93,27 @@ def evaluate(
     return results
 
 
-def summarize(records: list[EpisodeRecord], name: str, env_id: str) -> dict[str, Any]:
-    """Success rate with its Wilson 95% interval, mode counts and episode lengths."""
+def declared_modes(envs: Any) -> list[str]:
+    """The env's ``mode_names`` (empty for tasks without discrete modes)."""
+    try:
+        return [str(m) for m in envs.get_attr("mode_names")[0]]
+    except AttributeError:
+        return []
+
+
+def summarize(
+    records: list[EpisodeRecord], name: str, env_id: str, mode_names: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Success rate with its Wilson 95% interval, mode counts and episode lengths.
+
+    ``smaller_mode_share`` is the least executed of the env's declared modes, as a fraction of all episodes
+    (None for tasks with fewer than two modes).
+    """
     n = len(records)
     k = sum(r.success for r in records)
     lo, hi = wilson_interval(k, n)
+    modes = mode_counts(r.mode for r in records)
+    smaller = min(modes.get(m, 0) for m in mode_names) / n if len(mode_names) > 1 else None
     return {
         "actor": name,
         "env": env_id,
@@ -104,7 +121,9 @@ def summarize(records: list[EpisodeRecord], name: str, env_id: str) -> dict[str,
         "successes": k,
         "success_rate": k / n,
         "success_ci": [lo, hi],
-        "modes": mode_counts(r.mode for r in records),
+        "modes": modes,
+        "mode_names": list(mode_names),
+        "smaller_mode_share": smaller,
         "success_modes": mode_counts(r.mode for r in records if r.success),
         "mean_length": float(np.mean([r.length for r in records])),
     }
@@ -129,6 +148,7 @@ def policy_measurements(policy: FlowPolicy, first_obs: list[Any]) -> dict[str, A
             "mean": float(logp.mean()),
             "p05": float(np.percentile(logp, 5)),
             "min": float(logp.min()),
+            "values": logp.tolist(),
         }
     return out
 

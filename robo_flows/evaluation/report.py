@@ -19,6 +19,7 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
         "success",
         "95% CI",
         "modes",
+        "smaller mode",
         "select_action p50/p95 ms",
         "chunk p50/p95 ms",
     ]
@@ -33,6 +34,7 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
                 f"{r['success_rate']:.2f}",
                 f"[{lo:.2f}, {hi:.2f}]",
                 modes,
+                "-" if r.get("smaller_mode_share") is None else f"{r['smaller_mode_share']:.0%}",
                 _latency(r, "latency_ms"),
                 _latency(r, "chunk_latency_ms"),
             ]
@@ -41,3 +43,29 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def monitor_comparison(nominal: dict[str, Any], shifted: dict[str, Any]) -> dict[str, float]:
+    """How the observation monitor separates shifted starts from nominal ones (both ``evaluate`` results).
+
+    ``flagged``: fraction of shifted first observations whose log-density is below the nominal 5th
+    percentile (the threshold that flags 5% of nominal starts).
+    """
+    nom, shf = nominal["obs_log_prob"], shifted["obs_log_prob"]
+    flagged = sum(v < nom["p05"] for v in shf["values"]) / len(shf["values"])
+    return {
+        "nominal_mean": nom["mean"],
+        "shifted_mean": shf["mean"],
+        "threshold": nom["p05"],
+        "flagged": flagged,
+    }
+
+
+def format_monitor(comparison: dict[str, float]) -> str:
+    """One line for :func:`monitor_comparison`."""
+    c = comparison
+    return (
+        f"observation monitor: mean log p(start) nominal {c['nominal_mean']:.1f}, "
+        f"shifted {c['shifted_mean']:.1f}; "
+        f"{c['flagged']:.0%} of shifted starts fall below the nominal 5th percentile ({c['threshold']:.1f})"
+    )
