@@ -23,17 +23,13 @@ from pathlib import Path
 
 import torch
 
-from robo_flows.config import PolicyExperimentConfig, load_config
-from robo_flows.evaluation import evaluate, expert_actor, format_table
-from robo_flows.evaluation.actors import PolicyActor
+from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
+from robo_flows.evaluation.experiment import TASK_ENVS, collect, train_preset
 from robo_flows.evaluation.report import format_monitor, monitor_comparison
-from robo_flows.policy import FlowPolicy
-from robo_flows.training.experiment import train_policy
 
-ENV_ID = "RoboFlows/PandaDetour-v0"
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+TASK = "detour"
+ENV_ID = TASK_ENVS[TASK]
 KINDS = ("flow", "mse", "gmm")
-DEMO_SEED = 0  # demonstrations use seeds 0 .. episodes-1; evaluation seeds start at 10**8
 SHIFT_STEPS = 3  # shifted starts: 3 control steps (up to 15 cm) of a push in a random horizontal direction
 
 
@@ -70,21 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
-    from robo_flows_envs.collect import collect_demos
-
     t = time.perf_counter()
-    demos = out / "demos.hdf5"
-    summary = collect_demos(ENV_ID, args.episodes, DEMO_SEED, demos, progress=False)
+    demos, summary, demo_seeds = collect(TASK, args.episodes, out / "demos.hdf5")
     timings["collect"] = time.perf_counter() - t
     print(f"collected {summary['kept']} demos in {timings['collect']:.0f} s, expert modes {summary['modes']}")
-    demo_seeds = range(DEMO_SEED, DEMO_SEED + args.episodes)
 
     checkpoints = {}
     for kind in KINDS:
-        overrides = [f"data.path={demos}"] + ([f"train.steps={args.steps}"] if args.steps else [])
-        cfg = load_config(CONFIGS / f"detour_{kind}.yaml", PolicyExperimentConfig, overrides)
         t = time.perf_counter()
-        result = train_policy(cfg, out / "train" / kind)
+        result = train_preset(TASK, kind, demos, out / "train" / kind, args.steps)
         timings[f"train {kind}"] = time.perf_counter() - t
         checkpoints[kind] = result["checkpoints"]["best"]
         print(
@@ -96,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     results.append(evaluate(expert_actor(), ENV_ID, out_dir=out / "eval" / "expert", **common))
     for kind in KINDS:
-        actor = PolicyActor(FlowPolicy.from_checkpoint(checkpoints[kind]))
+        actor = policy_actor(checkpoints[kind])
         results.append(evaluate(actor, ENV_ID, out_dir=out / "eval" / kind, video=kind == "flow", **common))
     shifted = evaluate(
-        PolicyActor(FlowPolicy.from_checkpoint(checkpoints["flow"]), name="flow, shifted starts"),
+        policy_actor(checkpoints["flow"], name="flow, shifted starts"),
         ENV_ID,
         out_dir=out / "eval" / "flow_shifted",
         perturb_steps=SHIFT_STEPS,

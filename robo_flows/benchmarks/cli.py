@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "envs": "robo_flows_envs.benchmark",
     "grasps": "robo_flows.grasps.benchmark",
     "flows": "robo_flows.benchmarks.flows",
+    "policy": "robo_flows.benchmarks.policy",
 }
 
 

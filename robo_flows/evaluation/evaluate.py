@@ -158,6 +158,7 @@ def expert_actor() -> ExpertActor:
     return ExpertActor()
 
 
-def policy_actor(checkpoint: str | Path, **overrides: Any) -> PolicyActor:
-    """A policy from a checkpoint; ``temperature``, ``best_of``, ``n_action_steps`` may be overridden."""
-    return PolicyActor(FlowPolicy.from_checkpoint(checkpoint, **overrides))
+def policy_actor(checkpoint: str | Path, name: str | None = None, **overrides: Any) -> PolicyActor:
+    """A policy from a checkpoint, shown as ``name`` (default: its kind); ``temperature``, ``best_of`` and
+    ``n_action_steps`` may be overridden."""
+    return PolicyActor(FlowPolicy.from_checkpoint(checkpoint, **overrides), name=name)

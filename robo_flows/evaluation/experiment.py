@@ -1,0 +1,45 @@
+"""The steps a comparison run repeats per task: collect expert demos, train a preset, evaluate side by side.
+
+Used by ``scripts/demo.py`` and the ``policy`` benchmark.  Presets are ``configs/{task}_{kind}.yaml`` of the
+repository; demonstrations use seeds ``0 .. episodes-1``, evaluation episodes ``10**8 + seed + i``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from robo_flows.config import PolicyExperimentConfig, load_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+TASK_ENVS = {
+    "reach": "RoboFlows/PandaReach-v0",
+    "detour": "RoboFlows/PandaDetour-v0",
+    "push": "RoboFlows/PandaPush-v0",
+    "pickplace": "RoboFlows/PandaPickPlace-v0",
+}
+DEMO_SEED = 0
+
+
+def collect(task: str, episodes: int, out: Path) -> tuple[Path, dict[str, Any], range]:
+    """``(file, summary, seeds)`` of ``episodes`` expert demonstrations of ``task`` written to ``out``."""
+    from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
+
+    summary = collect_demos(TASK_ENVS[task], episodes, DEMO_SEED, out, progress=False)
+    return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
+
+
+def preset(task: str, kind: str, demos: Path, steps: int | None = None) -> PolicyExperimentConfig:
+    """The ``configs/{task}_{kind}.yaml`` preset on ``demos`` (``steps`` overrides ``train.steps``)."""
+    path = CONFIG_DIR / f"{task}_{kind}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no preset {path} (tasks: {sorted(TASK_ENVS)}, kinds: flow, mse, gmm)")
+    overrides = [f"data.path={demos}"] + ([f"train.steps={steps}"] if steps else [])
+    return load_config(path, PolicyExperimentConfig, overrides)
+
+
+def train_preset(task: str, kind: str, demos: Path, out: Path, steps: int | None = None) -> dict[str, Any]:
+    """Train the preset into ``out``; the trainer's summary (``checkpoints["best"]`` is the policy)."""
+    from robo_flows.training.experiment import train_policy
+
+    return train_policy(preset(task, kind, demos, steps), out)

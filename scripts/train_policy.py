@@ -1,0 +1,8 @@
+"""Train a policy from a preset; same as ``robo-flows train --config FILE [key=value ...] --out DIR``."""
+
+import sys
+
+from robo_flows.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(["train", *sys.argv[1:]]))
