@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import torch
 
@@ -44,11 +46,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        results = _evaluate(args)
+    except (FileExistsError, FileNotFoundError, ValueError) as error:  # CheckpointError is a ValueError
+        print(f"robo-flows eval: error: {error}", file=sys.stderr)
+        return 2
+    print(format_table([results]))
+    print(f"results: {Path(args.out) / 'results.json'}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> dict:
     # Batch-1 inference of small networks: one thread is fastest and immune to other processes' load.
     torch.set_num_threads(1)
     if args.expert:
         actor = expert_actor()
-        demo_seeds: list[int] = []
     else:
         actor = policy_actor(
             args.checkpoint,
@@ -56,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
             best_of=args.best_of,
             n_action_steps=args.n_action_steps,
         )
-        demo_seeds = list(actor.policy.env_args.get("seeds", []))
-    results = evaluate(
+    return evaluate(
         actor,
         args.env,
         args.episodes,
@@ -67,9 +78,5 @@ def run(args: argparse.Namespace) -> int:
         video=args.video,
         env_kwargs=args.env_kwargs,
         perturb_steps=args.perturb_start,
-        demo_seeds=demo_seeds,
         force=args.force,
     )
-    print(format_table([results]))
-    print(f"results: {args.out}/results.json")
-    return 0
