@@ -20,7 +20,7 @@ from robo_flows_envs.grasping.rotations import frames_from_axes
 
 MAX_BACKOFF = 0.005
 """Largest TCP shift back along the approach from the contact midpoint, metres."""
-_MAX_ROUNDS = 100
+_MAX_ROUNDS = 200
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -43,8 +43,12 @@ def antipodal_grasps(
     rng: np.random.Generator,
     n: int,
     cone_deg: float = 20.0,
+    collision_free: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` antipodal grasp candidates (R [n,3,3], t [n,3], object frame) on ``obj`` (module docstring).
+
+    With ``collision_free`` only candidates whose open hand reaches the grasp pose without touching the
+    object (``GraspEvaluator.approach_clear``) are kept.
 
     Raises RuntimeError if the object yields too few candidates (nothing on it fits the hand).
     """
@@ -57,7 +61,7 @@ def antipodal_grasps(
     for _ in range(_MAX_ROUNDS):
         if found >= n:
             break
-        m = 16 * (n - found) + 64
+        m = 32 * (n - found) + 1024
         y = _unit(rng, m)
         through = rng.uniform(lo, hi, (m, 3))
         ok1, p1, n1 = _cast(evaluator, body, through - reach * y, through + reach * y)
@@ -73,9 +77,13 @@ def antipodal_grasps(
         depth = np.einsum("ni,ni->n", mid - entry, z)
         backoff = np.clip(depth - DEPTH_MAX, 0.0, None)
         good = ok3 & (backoff <= MAX_BACKOFF)
-        Rs.append(frames_from_axes(y[good], z[good]))
-        ts.append(mid[good] - backoff[good, None] * z[good])
-        found += int(good.sum())
+        R, t = frames_from_axes(y[good], z[good]), mid[good] - backoff[good, None] * z[good]
+        if collision_free:
+            clear = evaluator.approach_clear(obj, R, t)
+            R, t = R[clear], t[clear]
+        Rs.append(R)
+        ts.append(t)
+        found += len(R)
     if found < n:
         raise RuntimeError(f"found only {found} of {n} antipodal grasp candidates on {obj}")
     return np.concatenate(Rs)[:n], np.concatenate(ts)[:n]

@@ -153,8 +153,7 @@ class GraspEvaluator:
         """
         key = resolve_object(obj)
         if key == self._object_key:
-            self._reset()
-            self._p.performCollisionDetection()  # restoreState leaves stale shapes for ray casts
+            self._restore_scene()
             return self._object
         p, c = self._p, self.config
         if self._object >= 0:
@@ -186,6 +185,9 @@ class GraspEvaluator:
             p.setJointMotorControl2(self.hand, j, p.VELOCITY_CONTROL, targetVelocity=0, force=0)
         self._state = p.saveState()
         self._object_key = key
+        # Collision detection initialises the meshes' convex-hull features, which ray casts then use; run
+        # it now so that casts on a fresh object and on a restored one agree.
+        p.performCollisionDetection()
         return self._object
 
     def _create_primitive(self, prim: Primitive) -> int:
@@ -213,12 +215,35 @@ class GraspEvaluator:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
         R, t = check_poses(R[None], t[None])
         self.load(obj)
-        return self._touching(R[0], t[0])
+        touching = self._touching(R[0], t[0])
+        self._restore_scene()
+        return touching
+
+    def approach_clear(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Whether each grasp's approach sweep (trial step 1) is free of contact with ``obj``: bool [N]."""
+        R, t = check_poses(R, t)
+        self.load(obj)
+        clear = np.array([self._path_clear(Ri, ti) for Ri, ti in zip(R, t, strict=True)], dtype=bool)
+        self._restore_scene()
+        return clear
+
+    def _path_clear(self, R: np.ndarray, t: np.ndarray) -> bool:
+        """Sweep the open hand from the pre-grasp to the grasp pose; False at the first contact."""
+        c = self.config
+        return not any(
+            self._touching(R, t - back * R[:, 2])
+            for back in np.linspace(c.pregrasp, 0.0, c.approach_steps + 1)
+        )
 
     def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:
         """Place the open hand's TCP at (R, t) and report any contact with the object (no stepping)."""
         self._place(R, t)
         return len(self._p.getClosestPoints(self.hand, self._object, 0.0)) > 0
+
+    def _restore_scene(self) -> None:
+        """Start state, with collision data refreshed (restoreState leaves stale data for ray casts)."""
+        self._reset()
+        self._p.performCollisionDetection()
 
     def _reset(self) -> None:
         """Back to the saved start state; motor settings are not part of it, so re-command open fingers."""
@@ -247,9 +272,8 @@ class GraspEvaluator:
     def _trial(self, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> bool:
         p, c = self._p, self.config
         self._reset()
-        for back in np.linspace(c.pregrasp, 0.0, c.approach_steps + 1):
-            if self._touching(R, t - back * R[:, 2]):
-                return False
+        if not self._path_clear(R, t):
+            return False
         p.setGravity(0, 0, 0)
         q = matrix_to_quaternion(R)
         _, goal = hand_pose(R, t)

@@ -39,3 +39,12 @@ def test_candidates_do_not_depend_on_where_the_last_trial_left_the_hand():
         got = antipodal_grasps(used, "duck", np.random.default_rng(1), 12)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_collision_free_candidates_reach_the_grasp_pose_untouched():
+    with GraspEvaluator() as ev:
+        R, t = antipodal_grasps(ev, "duck", np.random.default_rng(0), 60)
+        clear = ev.approach_clear("duck", R, t)
+        assert 0 < clear.sum() < len(clear)  # plain candidates are a mix
+        R, t = antipodal_grasps(ev, "duck", np.random.default_rng(0), 10, collision_free=True)
+        assert ev.approach_clear("duck", R, t).all()
