@@ -53,7 +53,20 @@ def test_train_resume_eval_and_sample_commands(grasp_file, tmp_path):
 
     checkpoint = str(out / "checkpoints" / "best.pt")
     eval_dir = tmp_path / "eval"
-    eval_args = ["--objects", "1", "--samples", "6", "--candidates", "12", "--top-k", "3", "--reference", "6"]
+    eval_args = [
+        "--objects",
+        "1",
+        "--samples",
+        "6",
+        "--candidates",
+        "12",
+        "--top-k",
+        "3",
+        "--reference",
+        "6",
+        "--coverage-samples",
+        "50",
+    ]
     assert main(["grasps", "eval", "--checkpoint", checkpoint, "--seed", "3", "--out", str(eval_dir),
                  *eval_args, "--workers", "1"]) == 0  # fmt: skip
     results = json.loads((eval_dir / "results.json").read_text())
