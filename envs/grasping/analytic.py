@@ -24,7 +24,12 @@ from __future__ import annotations
 import numpy as np
 from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH, PALM_DEPTH
 from robo_flows_envs.grasping.objects import Primitive
-from robo_flows_envs.grasping.rotations import frames_from_axes, rotvec_to_matrix
+from robo_flows_envs.grasping.rotations import (
+    frames_from_axes,
+    random_perpendicular,
+    random_unit_vectors,
+    rotvec_to_matrix,
+)
 
 DEPTH_MIN = 0.01
 """Smallest depth of the TCP past the object's first point along the approach, metres."""
@@ -36,11 +41,6 @@ SHIFT_RANGE = (-0.02, 0.005)
 """Range of TCP shifts along the approach (beyond / short of the contact line) for curved contacts, m."""
 
 _MAX_ROUNDS = 200
-
-
-def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
-    v = rng.normal(size=(n, 3))
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def _depth_ok(d: np.ndarray) -> np.ndarray:
@@ -97,10 +97,8 @@ def _cylinder_ends(r: float, rng: np.random.Generator, m: int):
 def _sphere(r: float, rng: np.random.Generator, m: int):
     """Proposals for a sphere: uniform closing axis, uniform approach ⟂ to it, TCP at the centre shifted
     along the approach by SHIFT_RANGE."""
-    y = _unit(rng, m)
-    v = _unit(rng, m)
-    z = v - np.einsum("ni,ni->n", v, y)[:, None] * y
-    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    y = random_unit_vectors(rng, m)
+    z = random_perpendicular(rng, y)
     p = -rng.uniform(*SHIFT_RANGE, m)[:, None] * z
     depth = r + np.einsum("ni,ni->n", z, p)
     return y, z, p, _depth_ok(depth)

@@ -16,16 +16,11 @@ from robo_flows_envs.grasping.analytic import DEPTH_MAX
 from robo_flows_envs.grasping.evaluator import GraspEvaluator, TrialConfig
 from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH
 from robo_flows_envs.grasping.objects import Primitive
-from robo_flows_envs.grasping.rotations import frames_from_axes
+from robo_flows_envs.grasping.rotations import frames_from_axes, random_perpendicular, random_unit_vectors
 
 MAX_BACKOFF = 0.005
 """Largest TCP shift back along the approach from the contact midpoint, metres."""
 _MAX_ROUNDS = 200
-
-
-def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
-    v = rng.normal(size=(n, 3))
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def _cast(evaluator: GraspEvaluator, body: int, start: np.ndarray, end: np.ndarray):
@@ -62,7 +57,7 @@ def antipodal_grasps(
         if found >= n:
             break
         m = 32 * (n - found) + 1024
-        y = _unit(rng, m)
+        y = random_unit_vectors(rng, m)
         through = rng.uniform(lo, hi, (m, 3))
         ok1, p1, n1 = _cast(evaluator, body, through - reach * y, through + reach * y)
         ok2, p2, n2 = _cast(evaluator, body, through + reach * y, through - reach * y)
@@ -70,9 +65,7 @@ def antipodal_grasps(
         keep = ok1 & ok2 & (width > 0) & (width <= MAX_GRASP_WIDTH)
         keep &= (np.einsum("ni,ni->n", -n1, y) >= cos_cone) & (np.einsum("ni,ni->n", n2, y) >= cos_cone)
         y, mid = y[keep], (p1[keep] + p2[keep]) / 2
-        v = _unit(rng, len(y))
-        z = v - np.einsum("ni,ni->n", v, y)[:, None] * y
-        z /= np.linalg.norm(z, axis=1, keepdims=True)
+        z = random_perpendicular(rng, y)
         ok3, entry, _ = _cast(evaluator, body, mid - reach * z, mid)
         depth = np.einsum("ni,ni->n", mid - entry, z)
         backoff = np.clip(depth - DEPTH_MAX, 0.0, None)

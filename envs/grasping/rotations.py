@@ -16,6 +16,19 @@ def frames_from_axes(y: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.stack([np.cross(y, z), y, z], axis=-1)
 
 
+def random_unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` directions uniform on the unit sphere (normalized Gaussians), [n, 3]."""
+    v = rng.normal(size=(n, 3))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def random_perpendicular(rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
+    """For unit vectors y [n, 3], unit vectors uniform on the circles ⟂ to them, [n, 3]."""
+    v = random_unit_vectors(rng, len(y))
+    z = v - np.einsum("ni,ni->n", v, y)[:, None] * y
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+
 def rotvec_to_matrix(w: np.ndarray) -> np.ndarray:
     """Rodrigues: rotation vectors w [n, 3] (axis × angle, radians) -> rotations exp(ŵ) [n, 3, 3]."""
     theta = np.linalg.norm(w, axis=-1)[:, None, None]
