@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ToyDetourEnv
+from eval_toys import ToyDetourEnv
 
 from robo_flows.evaluation import evaluate, expert_actor
 from robo_flows.evaluation.rollout import make_vector_env, run_episodes

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import make_model
+from policy_toys import make_model
 
 from robo_flows.data import Normalizer
 from robo_flows.policy import ModelConfig, build_policy_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import LAYOUT, make_model
+from policy_toys import LAYOUT, make_model
 
 from robo_flows.config import PolicyExperimentConfig, load_config
 from robo_flows.policy import FlowPolicy
