@@ -334,7 +334,8 @@ def evaluate_grasps(
     jobs: Sequence[GraspJob], workers: int = 1, progress: Callable[[int], object] | None = None
 ) -> list[np.ndarray]:
     """Success arrays (bool [N_i]) of ``jobs``, in order, on ``workers`` processes (spawned, so safe to
-    call from a process that holds threads, e.g. torch's). Results equal a single-process run's.
+    call from a process that holds threads, e.g. torch's; a calling script needs the usual
+    ``if __name__ == "__main__":`` guard). Results equal a single-process run's.
 
     ``progress``: optional callable taking the number of jobs just finished (e.g. a tqdm ``update``).
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
             )
         except (FileExistsError, ValueError) as e:
             bar.close()
-            print(f"error: {e}")
+            print(f"robo-flows grasps generate: error: {e}", file=sys.stderr)
             return 2
     print(json.dumps(summary, indent=2))
     return 0

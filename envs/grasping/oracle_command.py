@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 from robo_flows_envs.grasping.objects import KINDS, Primitive
@@ -78,7 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.objects < 1 or args.grasps_per_object < 1:
         print(
-            f"error: need --objects, --grasps-per-object >= 1, got {args.objects}, {args.grasps_per_object}"
+            "robo-flows grasps oracle: error: need --objects, --grasps-per-object >= 1, "
+            f"got {args.objects}, {args.grasps_per_object}",
+            file=sys.stderr,
         )
         return 2
     table = oracle_table(args.seed, args.objects, args.grasps_per_object, args.workers, args.held_out)

@@ -90,4 +90,4 @@ def test_command_line_writes_and_refuses_to_overwrite(tmp_path, capsys):
     assert robo_flows_main([*args, "--workers", "1"]) == 0
     assert load_grasp_dataset(out)["success"].shape == (6,)
     assert robo_flows_main(args) == 2
-    assert "exists" in capsys.readouterr().out
+    assert "exists; pass force=True (--force)" in capsys.readouterr().err
