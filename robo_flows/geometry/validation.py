@@ -49,8 +49,9 @@ def check_rotation_matrices(R: Tensor, name: str = "R", atol: float | None = Non
         bad = err > tol
         if bool(bad.any()):
             i = int(bad.nonzero()[0])
-            index = tuple(int(j) for j in torch.unravel_index(torch.tensor(i), R.shape[:-2]))
-            raise ValueError(f"{name}{list(index)} is {what} = {err[i].item():.3g} > tolerance {tol:.3g}")
+            index = [int(j) for j in torch.unravel_index(torch.tensor(i), R.shape[:-2])]
+            where = f"{name}{index}" if index else name
+            raise ValueError(f"{where} is {what} = {err[i].item():.3g} > tolerance {tol:.3g}")
 
 
 def check_sixd(d6: Tensor, name: str = "d6", eps: float = 1e-6) -> None:

@@ -26,7 +26,7 @@ def test_scaled_matrix_is_named_with_its_error_and_tolerance():
 
 def test_reflection_is_rejected_as_not_proper():
     R = torch.diag(torch.tensor([1.0, 1.0, -1.0]))
-    with pytest.raises(ValueError, match=r"not proper: \|det R - 1\| = 2"):
+    with pytest.raises(ValueError, match=r"^R is not proper: \|det R - 1\| = 2"):
         check_rotation_matrices(R)
 
 
