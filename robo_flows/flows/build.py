@@ -40,11 +40,14 @@ def _encoded_size(encoder: nn.Module, context_features: int, given: int | None) 
     return int(out.shape[1])
 
 
-def _coupling_layer(kind: str, features: int, ctx: int, hidden: Sequence[int], bins: int, bound: float):
+def _layer(
+    kind: str, features: int, ctx: int, hidden: Sequence[int], bins: int, bound: float, flip: bool
+) -> nn.Module:
+    """One coupling (``flip``: the last half passes unchanged) or autoregressive layer of ``kind``."""
     if kind == "realnvp":
-        return AffineCoupling(features, ctx, hidden)
+        return AffineCoupling(features, ctx, hidden, identity_last=flip)
     if kind == "nsf":
-        return SplineCoupling(features, ctx, hidden, bins=bins, tail_bound=bound)
+        return SplineCoupling(features, ctx, hidden, identity_last=flip, bins=bins, tail_bound=bound)
     if kind == "maf":
         return MaskedAffineAutoregressive(features, ctx, hidden)
     return MaskedSplineAutoregressive(features, ctx, hidden, bins=bins, tail_bound=bound)
@@ -70,9 +73,10 @@ def build_flow(
 ) -> Flow:
     """Build a flow of ``layers`` blocks of ``kind`` (one of :data:`FLOW_KINDS`).
 
-    Data -> latent order: ``[Standardize] [Bounded]`` then per block ``[ActNorm] [mixing] layer`` where the
-    mixing (a reversing ``Permutation`` or an ``LULinear`` started at the reversal) sits between blocks, so
-    consecutive coupling/autoregressive layers change different features.
+    Data -> latent order: ``[Standardize] [Bounded]`` then per block ``[ActNorm] [mixing] layer``.  With
+    ``linear="lu"`` the mixing between blocks is an ``LULinear`` (started at the reversal); with
+    ``"permutation"`` it is a reversing ``Permutation`` for autoregressive layers, while coupling layers
+    alternate which half passes unchanged (the same effect without a permutation op).
     ``bounds=(low, high)`` makes the support the open box (exact log-det included); with ``standardize`` too,
     the box is given in data units and mapped through the standardisation.  The base is ``"normal"``,
     ``"diag_gaussian"`` or ``"gmm"`` (``base_components`` components), conditioned on the encoded context.
@@ -105,12 +109,17 @@ def build_flow(
             low = (torch.as_tensor(low) - transforms[0].mean) / transforms[0].std
             high = (torch.as_tensor(high) - transforms[0].mean) / transforms[0].std
         transforms.append(Bounded(low, high, features))
+    coupling = kind in ("realnvp", "nsf")
     for i in range(layers):
         if actnorm:
             transforms.append(ActNorm(features))
         if i > 0 and features > 1:
-            transforms.append(Permutation(features) if linear == "permutation" else LULinear(features))
-        transforms.append(_coupling_layer(kind, features, ctx, hidden, bins, tail_bound))
+            if linear == "lu":
+                transforms.append(LULinear(features))
+            elif not coupling:  # couplings alternate their unchanged half instead (same effect, no extra op)
+                transforms.append(Permutation(features))
+        flip = coupling and linear == "permutation" and i % 2 == 1
+        transforms.append(_layer(kind, features, ctx, hidden, bins, tail_bound, flip))
 
     if base == "normal":
         base_dist: nn.Module = StandardNormal(features)

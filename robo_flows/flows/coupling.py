@@ -1,9 +1,9 @@
 r"""Coupling layers (Dinh et al., 2017; Durkan et al., 2019).
 
-The first ``k`` features pass unchanged and condition an elementwise map of the other ``D - k``:
-``z_A = x_A``, ``z_B = f(x_B; theta(x_A, c))``.  The Jacobian is block-triangular, so
-``log|det dz/dx| = sum_j log|f'(x_{B,j})|``.  Layers alternate which features they change through the
-permutations or LU layers that :func:`build_flow` puts between them.
+``k`` features ``A`` (the first ``k``, or the last ``k``) pass unchanged and condition an elementwise map of
+the other ``D - k``: ``z_A = x_A``, ``z_B = f(x_B; theta(x_A, c))``.  The Jacobian is block-triangular, so
+``log|det dz/dx| = sum_j log|f'(x_{B,j})|``.  :func:`build_flow` alternates which side passes unchanged
+(or puts LU layers between couplings), so every feature gets transformed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from robo_flows.flows.nets import MLP
 
 
 class Coupling(nn.Module):
-    """``z = (x_A, f(x_B; MLP(x_A, c)))`` with ``A`` the first ``identity_features`` (default ``D // 2``).
+    """``z = (x_A, f(x_B; MLP(x_A, c)))``, ``A`` the first (``identity_last``: last) ``identity_features``
+    features (default ``D // 2``).
 
     Shapes: ``x [B, D]``, ``c [B, C]``; ``forward`` returns ``(z, log|det dz/dx| [B])``,
     ``inverse`` returns ``(x, log|det dx/dz| [B])``.  The conditioner's last layer starts at zero, so the
@@ -32,6 +33,7 @@ class Coupling(nn.Module):
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
         identity_features: int | None = None,
+        identity_last: bool = False,
     ) -> None:
         super().__init__()
         k = features // 2 if identity_features is None else int(identity_features)
@@ -39,6 +41,9 @@ class Coupling(nn.Module):
             raise ValueError(f"identity_features must be in [0, {features - 1}], got {k}")
         self.features = int(features)
         self.identity_features = k
+        self.identity_last = bool(identity_last)
+        # x[:, :split] is the first block; it is A unless identity_last
+        self._split = features - k if identity_last else k
         self.map = scalar_map
         changed = features - k
         self.conditioner = MLP(k + context_features, changed * scalar_map.num_params, hidden_features)
@@ -47,15 +52,19 @@ class Coupling(nn.Module):
         inputs = x_a if context is None else torch.cat([x_a, context], dim=-1)
         return self.conditioner(inputs).unflatten(-1, (self.features - self.identity_features, -1))
 
+    def _couple(self, v: Tensor, context: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+        first, second = v[:, : self._split], v[:, self._split :]
+        v_a, v_b = (second, first) if self.identity_last else (first, second)
+        params = self._params(v_a, context)
+        out_b, ladj = self.map.inverse(v_b, params) if inverse else self.map.forward(v_b, params)
+        out = (out_b, v_a) if self.identity_last else (v_a, out_b)
+        return torch.cat(out, dim=-1), ladj.sum(-1)
+
     def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        x_a, x_b = x[:, : self.identity_features], x[:, self.identity_features :]
-        z_b, ladj = self.map.forward(x_b, self._params(x_a, context))
-        return torch.cat([x_a, z_b], dim=-1), ladj.sum(-1)
+        return self._couple(x, context, inverse=False)
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        z_a, z_b = z[:, : self.identity_features], z[:, self.identity_features :]
-        x_b, ladj = self.map.inverse(z_b, self._params(z_a, context))
-        return torch.cat([z_a, x_b], dim=-1), ladj.sum(-1)
+        return self._couple(z, context, inverse=True)
 
 
 class AffineCoupling(Coupling):
@@ -70,10 +79,16 @@ class AffineCoupling(Coupling):
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
         identity_features: int | None = None,
+        identity_last: bool = False,
         log_scale_bound: float = 3.0,
     ) -> None:
         super().__init__(
-            features, AffineMap(log_scale_bound), context_features, hidden_features, identity_features
+            features,
+            AffineMap(log_scale_bound),
+            context_features,
+            hidden_features,
+            identity_features,
+            identity_last,
         )
 
 
@@ -87,9 +102,15 @@ class SplineCoupling(Coupling):
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
         identity_features: int | None = None,
+        identity_last: bool = False,
         bins: int = 8,
         tail_bound: float = 5.0,
     ) -> None:
         super().__init__(
-            features, SplineMap(bins, tail_bound), context_features, hidden_features, identity_features
+            features,
+            SplineMap(bins, tail_bound),
+            context_features,
+            hidden_features,
+            identity_features,
+            identity_last,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -33,9 +34,15 @@ class MLP(nn.Sequential):
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         super().__init__(*layers)
+        self._linears = [m for m in layers if isinstance(m, nn.Linear)]
         if zero_last:
             nn.init.zeros_(layers[-1].weight)
             nn.init.zeros_(layers[-1].bias)
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102 (same as nn.Sequential, typed)
-        return super().forward(x)
+    def forward(self, x: Tensor) -> Tensor:
+        # functional loop: one Python frame instead of one Module.__call__ per layer (batch-1 sampling)
+        layers = self._linears
+        for layer in layers[:-1]:
+            x = F.relu(F.linear(x, layer.weight, layer.bias))
+        last = layers[-1]
+        return F.linear(x, last.weight, last.bias)
