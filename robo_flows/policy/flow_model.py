@@ -5,7 +5,8 @@
 
 The flow's data side carries a ``Bounded`` bijector on the box ``[normalize(low), normalize(high)]^H``,
 so every sample lies strictly inside the action space and the density stays exact (no clipping).  Sampling at
-temperature T draws ``z ~ N(0, T^2 I)`` and runs the inverse.
+temperature T draws ``z ~ N(0, T^2 I)`` and runs the inverse.  The loss sees dequantized actions
+(``dequantize``): saturated expert actions on the box's faces would otherwise have infinite latents.
 """
 
 from __future__ import annotations
@@ -14,33 +15,6 @@ import torch
 
 from robo_flows.flows import build_flow
 from robo_flows.policy.model import PolicyModel
-
-# Experts saturate: demonstrated actions sit on the box's faces (an atom where the bounded latent is
-# infinite).  The loss moves each action by Gaussian noise of this fraction of the box width, reflected back
-# into the box (dequantization), and keeps it this margin inside the open box.  Training draws fresh noise;
-# evaluation (validation) draws it from a generator with a fixed seed, so validation losses are comparable
-# and leave the global RNG alone.
-ACTION_NOISE = 0.005
-BOUNDARY_MARGIN = 1e-5
-EVAL_NOISE_SEED = 0
-
-
-def dequantize_in_box(
-    actions: torch.Tensor,
-    low: torch.Tensor,
-    high: torch.Tensor,
-    eps: torch.Tensor,
-    noise: float = ACTION_NOISE,
-    margin: float = BOUNDARY_MARGIN,
-) -> torch.Tensor:
-    r"""Blur actions inside the box ``[low, high]`` (per last dim): with ``u = (a - low) / (high - low)``,
-
-    ``v = 1 - |1 - |u + noise * eps||`` (one reflection at each face), clamped to ``[margin, 1 - margin]``
-    and mapped back by ``low + (high - low) v``.  ``eps`` is standard normal noise of the actions' shape.
-    """
-    u = ((actions - low) / (high - low)).clamp(0.0, 1.0)
-    u = 1.0 - (1.0 - (u + noise * eps).abs()).abs()
-    return low + (high - low) * u.clamp(margin, 1.0 - margin)
 
 
 class FlowChunkModel(PolicyModel):
@@ -67,12 +41,7 @@ class FlowChunkModel(PolicyModel):
         return low, high
 
     def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        if self.training:
-            eps = torch.randn_like(actions)
-        else:
-            gen = torch.Generator(device=actions.device).manual_seed(EVAL_NOISE_SEED)
-            eps = torch.randn(actions.shape, generator=gen, device=actions.device, dtype=actions.dtype)
-        y = self.normalize_chunk(dequantize_in_box(actions, self.action_low, self.action_high, eps))
+        y = self.normalize_chunk(self.dequantized(actions))
         return -(self.flow.log_prob(y, ctx) + self.chunk_log_det(y)).mean()
 
     def sample_normalized(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:

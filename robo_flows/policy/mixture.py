@@ -4,7 +4,8 @@
     log sigma = m + h tanh((r - m) / h) with m, h the middle and half-width of [LOG_STD_MIN, LOG_STD_MAX],
     a soft clamp that is close to the identity r around 0.
 
-``loss`` is the mean negative log-likelihood per chunk in nats (raw action units).  Sampling at temperature T
+``loss`` is the mean negative log-likelihood per chunk in nats (raw action units) of the dequantized
+actions (``dequantize``), as for the flow.  Sampling at temperature T
 picks a component by pi and scales its sigma by T.  Gaussians have unbounded support, so samples are clamped
 into the action box; the density is that of the unclamped mixture.
 """
@@ -56,7 +57,7 @@ class MixtureChunkModel(PolicyModel):
         return logits, mean.unflatten(-1, (k, d)), log_std.unflatten(-1, (k, d))
 
     def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        y = self.normalize_chunk(actions)
+        y = self.normalize_chunk(self.dequantized(actions))
         return -(self.normalized_log_prob(ctx, y) + self.chunk_log_det(y)).mean()
 
     def normalized_log_prob(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ from torch import nn
 
 from robo_flows.data.normalizer import Normalizer
 from robo_flows.policy.config import ModelConfig
+from robo_flows.policy.dequantize import dequantization_noise, dequantize_in_box
 from robo_flows.policy.monitor import ObservationMonitor
 from robo_flows.policy.networks import ObservationEncoder
 
@@ -104,6 +105,11 @@ class PolicyModel(nn.Module):
     def chunk_log_det(self, like: torch.Tensor) -> torch.Tensor:
         """``log|det dy/da| = -action_horizon * sum_d log s_d`` (scalar) of the chunk normalization."""
         return self.action_horizon * self.action_normalizer.log_abs_det().to(like.dtype)
+
+    def dequantized(self, actions: torch.Tensor) -> torch.Tensor:
+        """Raw actions blurred inside the action box for the density losses (see ``dequantize``)."""
+        eps = dequantization_noise(actions, self.training)
+        return dequantize_in_box(actions, self.action_low, self.action_high, eps)
 
     def clip_to_bounds(self, actions: torch.Tensor) -> torch.Tensor:
         """Clamp raw actions into ``[action_low, action_high]`` (used by the baselines' samples only)."""
