@@ -43,7 +43,8 @@ class StandardNormal(nn.Module):
         shape = (num, self.features)
         if temperature == 0:
             return self._anchor.new_zeros(shape)
-        return temperature * torch.randn(shape, dtype=self._anchor.dtype, device=self._anchor.device)
+        eps = torch.randn(shape, dtype=self._anchor.dtype, device=self._anchor.device)
+        return eps if temperature == 1 else temperature * eps
 
 
 class DiagGaussian(nn.Module):
@@ -107,7 +108,7 @@ class GaussianMixture(nn.Module):
         if context_features > 0:
             self.net: nn.Module | None = MLP(context_features, init.numel(), hidden_features)
             with torch.no_grad():
-                self.net[-1].bias.copy_(init)
+                self.net.layer(-1)[1].copy_(init)
         else:
             self.net = None
             self.params = nn.Parameter(init)

@@ -116,6 +116,12 @@ class Flow(nn.Module):
             ladj = ladj + l
         return z, ladj
 
+    def _generate(self, z: Tensor, context: Tensor | None) -> Tensor:
+        """Latent -> data without accumulating log-determinants (the sampling path)."""
+        for t in reversed(self.transforms):
+            z = t.inverse(z, context)[0]
+        return z
+
     def transform(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Data -> latent: ``(z [..., D], log|det dz/dx| [...])``."""
         self._check_x(x, "x")
@@ -138,10 +144,10 @@ class Flow(nn.Module):
         return (self.base.log_prob(z, encoded) + ladj).reshape(lead)
 
     # ---------------------------------------------------------------- sampling
-    def _sample_flat(
+    def _draw(
         self, sample_shape: Sequence[int] | torch.Size, context: Tensor | None, temperature: float
-    ) -> tuple[Tensor, Tensor, Tensor | None, torch.Size]:
-        """Base draw and inverse pass: ``(x [N, D], log|det dx/dz| [N], z [N, D], c' [N, C'], out shape)``."""
+    ) -> tuple[Tensor, Tensor | None, torch.Size]:
+        """Base draw for ``sample_shape`` x the context's batch: ``(z [N, D], c' [N, C'] | None, shape)``."""
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
         self._check_context(context)
@@ -153,11 +159,10 @@ class Flow(nn.Module):
         else:
             batch = encoded.shape[:-1]
             encoded = encoded.reshape(-1, encoded.shape[-1])
-            encoded = encoded.expand(n, *encoded.shape).reshape(-1, encoded.shape[-1])
-        num = n * batch.numel()
-        z = self.base.sample(num, encoded, temperature)
-        x, ladj = self._inverse(z, encoded)
-        return x, ladj, z, encoded, torch.Size((*sample_shape, *batch))
+            if n != 1:
+                encoded = encoded.expand(n, *encoded.shape).reshape(-1, encoded.shape[-1])
+        z = self.base.sample(n * batch.numel(), encoded, temperature)
+        return z, encoded, torch.Size((*sample_shape, *batch))
 
     def rsample(
         self,
@@ -166,8 +171,8 @@ class Flow(nn.Module):
         temperature: float = 1.0,
     ) -> Tensor:
         """Samples ``[*sample_shape, *batch, D]``, differentiable w.r.t. the parameters and the context."""
-        x, _, _, _, shape = self._sample_flat(sample_shape, context, temperature)
-        return x.reshape(*shape, self.features)
+        z, encoded, shape = self._draw(sample_shape, context, temperature)
+        return self._generate(z, encoded).reshape(*shape, self.features)
 
     def sample(
         self,
@@ -189,7 +194,8 @@ class Flow(nn.Module):
 
         ``log p(x) = log p_base(z) - log|det dx/dz|``: one inverse pass, no forward pass.  Differentiable.
         """
-        x, ladj, z, encoded, shape = self._sample_flat(sample_shape, context, temperature)
+        z, encoded, shape = self._draw(sample_shape, context, temperature)
+        x, ladj = self._inverse(z, encoded)
         log_prob = self.base.log_prob(z, encoded) - ladj
         return x.reshape(*shape, self.features), log_prob.reshape(shape)
 

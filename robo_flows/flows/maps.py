@@ -8,6 +8,7 @@ Coupling and autoregressive layers share these maps; they differ only in how ``p
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, spline_knots
@@ -26,17 +27,17 @@ class AffineMap:
             raise ValueError(f"log_scale_bound must be > 0, got {log_scale_bound}")
         self.log_scale_bound = float(log_scale_bound)
 
-    def _shift_log_scale(self, params: Tensor) -> tuple[Tensor, Tensor]:
-        k = self.log_scale_bound
-        return params[..., 0], k * (params[..., 1] / k).tanh()
-
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        shift, log_scale = self._shift_log_scale(params)
+        k = self.log_scale_bound
+        shift, raw = params.unbind(-1)
+        log_scale = torch.tanh(raw * (1.0 / k)) * k
         return x * log_scale.exp() + shift, log_scale
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        shift, log_scale = self._shift_log_scale(params)
-        return (y - shift) * (-log_scale).exp(), -log_scale
+        k = self.log_scale_bound
+        shift, raw = params.unbind(-1)
+        neg_log_scale = torch.tanh(raw * (1.0 / k)) * (-k)  # -s, computed directly (batch-1 sampling)
+        return (y - shift) * neg_log_scale.exp(), neg_log_scale
 
 
 class SplineMap:

