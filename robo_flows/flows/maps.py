@@ -55,15 +55,11 @@ class SplineMap:
         self.bound = float(bound)
         self.num_params = 3 * self.bins - 1
 
-    def _knots(self, params: Tensor):
-        k = self.bins
-        return spline_knots(params[..., :k], params[..., k : 2 * k], params[..., 2 * k :], self.bound)
-
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        return rq_spline_forward(x, self._knots(params), self.bound)
+        return rq_spline_forward(x, spline_knots(params, self.bound), self.bound)
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        return rq_spline_inverse(y, self._knots(params), self.bound)
+        return rq_spline_inverse(y, spline_knots(params, self.bound), self.bound)
 
 
 ScalarMap = AffineMap | SplineMap

@@ -27,8 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-DEFAULT_MIN_BIN_WIDTH = 1e-3
-DEFAULT_MIN_BIN_HEIGHT = 1e-3
+DEFAULT_MIN_BIN_SIZE = 1e-3
 DEFAULT_MIN_DERIVATIVE = 1e-3
 
 
@@ -72,29 +71,29 @@ def derivative_offset(min_derivative: float = DEFAULT_MIN_DERIVATIVE) -> float:
 
 
 def spline_knots(
-    raw_widths: Tensor,
-    raw_heights: Tensor,
-    raw_derivatives: Tensor,
+    params: Tensor,
     bound: float,
-    min_bin_width: float = DEFAULT_MIN_BIN_WIDTH,
-    min_bin_height: float = DEFAULT_MIN_BIN_HEIGHT,
+    min_bin_size: float = DEFAULT_MIN_BIN_SIZE,
     min_derivative: float = DEFAULT_MIN_DERIVATIVE,
 ) -> SplineKnots:
-    """Normalise unconstrained parameters into a knot table.
+    """Normalise unconstrained parameters ``[..., 3K - 1]`` into a knot table.
 
-    ``raw_widths``, ``raw_heights``: ``[..., K]``; ``raw_derivatives``: ``[..., K - 1]`` (interior knots).
-    Interior derivatives are ``min_d + softplus(raw + c)`` with ``c`` from :func:`derivative_offset`, so
-    all-zero parameters give the identity map.  Boundary derivatives are 1 (matching the linear tails).
+    Layout of the last axis: ``K`` raw widths, ``K`` raw heights, ``K - 1`` raw interior derivatives.
+    Widths and heights are at least ``2 B min_bin_size``; interior derivatives are
+    ``min_d + softplus(raw + c)`` with ``c`` from :func:`derivative_offset`, so all-zero parameters give the
+    identity map.  Boundary derivatives are 1 (matching the linear tails).
     """
-    if raw_derivatives.shape[-1] != raw_widths.shape[-1] - 1 or raw_heights.shape != raw_widths.shape:
+    size = params.shape[-1]
+    if size < 5 or (size + 1) % 3:
         raise ValueError(
-            "spline parameters need widths [..., K], heights [..., K], derivatives [..., K-1]; got "
-            f"{tuple(raw_widths.shape)}, {tuple(raw_heights.shape)}, {tuple(raw_derivatives.shape)}"
+            f"spline parameters need a last axis of 3K - 1 (K >= 2 bins), got {tuple(params.shape)}"
         )
-    xs, widths = _bins(raw_widths, bound, min_bin_width)
-    ys, heights = _bins(raw_heights, bound, min_bin_height)
-    inner = min_derivative + _softplus(raw_derivatives + derivative_offset(min_derivative))
+    bins = (size + 1) // 3
+    edges, sizes = _bins(params[..., : 2 * bins].unflatten(-1, (2, bins)), bound, min_bin_size)
+    inner = min_derivative + _softplus(params[..., 2 * bins :] + derivative_offset(min_derivative))
     d = F.pad(inner, (1, 1), value=1.0)
+    xs, ys = edges.unbind(-2)
+    widths, heights = sizes.unbind(-2)
     return SplineKnots(xs, widths, ys, heights, d[..., :-1], d[..., 1:])
 
 
@@ -143,11 +142,14 @@ def rq_spline_inverse(y: Tensor, knots: SplineKnots, bound: float) -> tuple[Tens
     slope = b.height / b.width
     dy = yc - b.y
     curvature = b.d_left + b.d_right - 2.0 * slope
-    qa = b.height * (slope - b.d_left) + dy * curvature
-    qb = b.height * b.d_left - dy * curvature
-    qc = -slope * dy
-    discriminant = (qb.square() - 4.0 * qa * qc).clamp_min(0.0)
-    xi = ((2.0 * qc) / (-qb - torch.sqrt(discriminant))).clamp(0.0, 1.0)
+    # a xi^2 + b xi + c = 0 with a = h (s - d_k) + dy kappa, b = h d_k - dy kappa, c = -s dy; the stable root
+    # 2c / (-b - sqrt(b^2 - 4ac)) = 2 s dy / (b + sqrt(b^2 + 4 a s dy))
+    curved = dy * curvature
+    qa = b.height * (slope - b.d_left) + curved
+    qb = b.height * b.d_left - curved
+    s_dy = slope * dy
+    discriminant = torch.addcmul(qb.square(), qa, s_dy, value=4.0).clamp_min(0.0)
+    xi = ((s_dy + s_dy) / (qb + torch.sqrt(discriminant))).clamp(0.0, 1.0)
     x = b.x + xi * b.width
     xi1m = xi * (1.0 - xi)
     denominator = slope + curvature * xi1m

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from robo_flows.flows.splines import (
-    DEFAULT_MIN_BIN_WIDTH,
+    DEFAULT_MIN_BIN_SIZE,
     rq_spline_forward,
     rq_spline_inverse,
     search_bins,
@@ -20,12 +20,11 @@ BOUND = 3.0
 
 def random_knots(batch: int, bins: int, scale: float = 2.0, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
-    raw = [scale * torch.randn(batch, n, generator=g, dtype=torch.float64) for n in (bins, bins, bins - 1)]
-    return spline_knots(*raw, bound=BOUND)
+    return spline_knots(scale * torch.randn(batch, 3 * bins - 1, generator=g, dtype=torch.float64), BOUND)
 
 
 def test_zero_parameters_give_the_identity():
-    knots = spline_knots(*(torch.zeros(5, n, dtype=torch.float64) for n in (6, 6, 5)), bound=BOUND)
+    knots = spline_knots(torch.zeros(5, 17, dtype=torch.float64), BOUND)
     x = torch.linspace(-4.0, 4.0, 5, dtype=torch.float64)
     y, log_grad = rq_spline_forward(x, knots, BOUND)
     assert torch.allclose(y, x, atol=1e-12) and torch.allclose(log_grad, torch.zeros(5, dtype=torch.float64))
@@ -57,8 +56,9 @@ def test_linear_tails_are_the_identity():
 
 def test_bins_respect_the_minimal_width_for_extreme_parameters():
     raw = torch.tensor([[100.0, -100.0, -100.0, -100.0]], dtype=torch.float64)
-    knots = spline_knots(raw, raw, torch.zeros(1, 3, dtype=torch.float64), bound=BOUND)
-    assert torch.all(knots.width >= 2 * BOUND * DEFAULT_MIN_BIN_WIDTH * (1 - 1e-9))
+    knots = spline_knots(torch.cat([raw, raw, torch.zeros(1, 3, dtype=torch.float64)], -1), BOUND)
+    assert torch.all(knots.width >= 2 * BOUND * DEFAULT_MIN_BIN_SIZE * (1 - 1e-9))
+    assert torch.all(knots.height >= 2 * BOUND * DEFAULT_MIN_BIN_SIZE * (1 - 1e-9))
     assert torch.isclose(knots.width.sum(), torch.tensor(2 * BOUND, dtype=torch.float64))
 
 
@@ -84,5 +84,5 @@ def test_inverse_undoes_forward_property(values, seed):
 
 
 def test_mismatched_parameter_shapes_raise():
-    with pytest.raises(ValueError, match=r"derivatives \[\.\.\., K-1\]"):
-        spline_knots(torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 4), bound=BOUND)
+    with pytest.raises(ValueError, match=r"last axis of 3K - 1 .* got \(2, 12\)"):
+        spline_knots(torch.zeros(2, 12), BOUND)
