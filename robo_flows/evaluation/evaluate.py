@@ -22,7 +22,7 @@ from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
 from robo_flows.evaluation.latency import chunk_latency, select_action_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
 from robo_flows.evaluation.plots import plot_mode_histogram, plot_paths
-from robo_flows.evaluation.rollout import EpisodeRecord, make_vector_env, run_episodes
+from robo_flows.evaluation.rollout import EpisodeRecord, describe_env, make_vector_env, run_episodes
 from robo_flows.evaluation.seeds import check_disjoint, episode_seeds
 from robo_flows.evaluation.video import record_video
 from robo_flows.policy.policy import FlowPolicy
@@ -59,16 +59,18 @@ def evaluate(
     check_disjoint(seeds, demo_seeds)
     out.mkdir(parents=True, exist_ok=True)
 
+    env = describe_env(env_id, env_kwargs)
+    if isinstance(actor, ExpertActor) and not env.has_expert:
+        raise ValueError(f"{env_id} has no scripted expert (env.unwrapped.expert_action)")
     start = time.perf_counter()
     envs = make_vector_env(env_id, min(num_envs, episodes), env_kwargs, perturb_steps=perturb_steps)
     try:
-        records = run_episodes(envs, actor, seeds)
-        mode_names = declared_modes(envs)
+        records = run_episodes(envs, actor, seeds, env.layout)
     finally:
         envs.close()
     wall = time.perf_counter() - start
 
-    results = summarize(records, actor.name, env_id, mode_names)
+    results = summarize(records, actor.name, env_id, env.mode_names)
     results.update(
         seed=seed,
         seeds=[seeds[0], seeds[-1]],
@@ -91,14 +93,6 @@ def evaluate(
         results["files"]["video"] = gif.name
     (out / RESULTS_FILE).write_text(json.dumps(results, indent=2))
     return results
-
-
-def declared_modes(envs: Any) -> list[str]:
-    """The env's ``mode_names`` (empty for tasks without discrete modes)."""
-    try:
-        return [str(m) for m in envs.get_attr("mode_names")[0]]
-    except AttributeError:
-        return []
 
 
 def summarize(

@@ -63,12 +63,29 @@ def _env_factory(env_id: str, env_kwargs: dict[str, Any], perturb_steps: int) ->
     return make
 
 
-def observation_layout(envs: gym.vector.VectorEnv) -> dict[str, int] | None:
-    """The sub-environments' ``obs_layout`` ({name: size} of the flat observation) if they declare one."""
+@dataclass
+class EnvDescription:
+    """What evaluation needs to know of an env id: its ``obs_layout`` (None if it declares none), its
+    ``mode_names`` (empty without discrete modes) and whether it has a scripted ``expert_action``."""
+
+    layout: dict[str, int] | None
+    mode_names: list[str]
+    has_expert: bool
+
+
+def describe_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> EnvDescription:
+    """Probe one instance of ``env_id`` (attribute lookups on async vector envs would kill their workers)."""
+    env = _env_factory(env_id, env_kwargs or {}, 0)()
     try:
-        return dict(envs.get_attr("obs_layout")[0])
-    except AttributeError:
-        return None
+        base = env.unwrapped
+        layout = getattr(base, "obs_layout", None)
+        return EnvDescription(
+            layout=dict(layout) if layout else None,
+            mode_names=[str(m) for m in getattr(base, "mode_names", ())],
+            has_expert=callable(getattr(base, "expert_action", None)),
+        )
+    finally:
+        env.close()
 
 
 def end_effector_xy(obs: Any, layout: dict[str, int] | None) -> np.ndarray | None:
@@ -98,10 +115,14 @@ def _info_value(info: dict[str, Any], key: str, i: int) -> Any:
     return None
 
 
-def run_episodes(envs: gym.vector.VectorEnv, actor: Actor, seeds: Sequence[int]) -> list[EpisodeRecord]:
-    """Run one episode per seed with ``actor``; records come back in seed order."""
+def run_episodes(
+    envs: gym.vector.VectorEnv, actor: Actor, seeds: Sequence[int], layout: dict[str, int] | None = None
+) -> list[EpisodeRecord]:
+    """Run one episode per seed with ``actor``; records come back in seed order.
+
+    ``layout`` (the env's ``obs_layout``) locates the end effector in flat observations for the path plots.
+    """
     k = envs.num_envs
-    layout = observation_layout(envs)
     pending = list(seeds)
     slot_seed: list[int | None] = [pending.pop(0) if pending else None for _ in range(k)]
     obs, _ = envs.reset(seed=[SPARE_SEED if s is None else s for s in slot_seed])

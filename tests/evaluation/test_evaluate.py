@@ -9,7 +9,7 @@ import pytest
 from eval_toys import ToyDetourEnv
 
 from robo_flows.evaluation import evaluate, expert_actor
-from robo_flows.evaluation.rollout import make_vector_env, run_episodes
+from robo_flows.evaluation.rollout import describe_env, make_vector_env, run_episodes
 from robo_flows.evaluation.seeds import episode_seeds
 
 
@@ -17,7 +17,7 @@ from robo_flows.evaluation.seeds import episode_seeds
 def test_every_episode_runs_once_with_its_own_seed(toy_env_id, num_envs):
     seeds = episode_seeds(0, 7)
     envs = make_vector_env(toy_env_id, num_envs, asynchronous=False)
-    records = run_episodes(envs, expert_actor(), seeds)
+    records = run_episodes(envs, expert_actor(), seeds, describe_env(toy_env_id).layout)
     envs.close()
     assert [r.seed for r in records] == seeds
     recorded = [s for s in ToyDetourEnv.reset_seeds if s in seeds]
