@@ -32,7 +32,7 @@ def context_rows(ctx: int, batch: int) -> torch.Tensor | None:
     return None if ctx == 0 else torch.randn(batch, ctx, dtype=torch.float64)
 
 
-def grid_integral_1d(flow: Flow, context: torch.Tensor | None, low: float, high: float, n: int = 20001):
+def grid_integral_1d(flow: Flow, context: torch.Tensor | None, low: float, high: float, n: int = 12001):
     x = torch.linspace(low, high, n, dtype=torch.float64).unsqueeze(-1)
     c = None if context is None else context.expand(n, -1)
     with torch.no_grad():
@@ -59,8 +59,8 @@ def test_density_integrates_to_one_in_1d_and_samples_match_its_mean(kind, ctx):
     c = context_rows(ctx, 1)
     mass, mean = grid_integral_1d(flow, c, -30.0, 30.0)
     assert mass == pytest.approx(1.0, abs=2e-3)
-    samples = flow.sample((20000,), c).reshape(-1)
-    assert abs(samples.mean().item() - mean) < 4 * samples.std().item() / math.sqrt(20000)
+    samples = flow.sample((8000,), c).reshape(-1)
+    assert abs(samples.mean().item() - mean) < 4 * samples.std().item() / math.sqrt(8000)
 
 
 @pytest.mark.parametrize(("kind", "ctx"), KINDS_CTX, ids=IDS)
@@ -69,8 +69,7 @@ def test_density_integrates_to_one_in_2d(kind, ctx):
     assert grid_integral_2d(flow, context_rows(ctx, 1)) == pytest.approx(1.0, abs=5e-3)
 
 
-@pytest.mark.parametrize("base", ["diag_gaussian", "gmm"])
-@pytest.mark.parametrize("ctx", [0, 2])
+@pytest.mark.parametrize(("base", "ctx"), [("diag_gaussian", 0), ("gmm", 2)])
 def test_density_with_learned_bases_lu_and_actnorm_integrates_to_one(base, ctx):
     flow = make_flow("nsf", 2, ctx, scale=0.15, base=base, base_components=3, linear="lu", actnorm=True)
     assert grid_integral_2d(flow, context_rows(ctx, 1)) == pytest.approx(1.0, abs=5e-3)
