@@ -40,8 +40,8 @@ class GraspModelConfig:
     """
 
     flow_kind: str = "realnvp"
-    layers: int = 8
-    hidden_features: tuple[int, ...] = (128, 128)
+    layers: int = 10
+    hidden_features: tuple[int, ...] = (192, 192)
     charts: int = 4
     symmetric: bool = True
     mixture_hidden: tuple[int, ...] = (64,)
