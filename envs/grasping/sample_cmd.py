@@ -1,8 +1,8 @@
 """``robo-flows grasps sample --checkpoint FILE --object box:0.05,0.04,0.12 --n 500 --out DIR``.
 
 Writes ``DIR/grasps.npz`` (rotations [n,3,3], translations [n,3] in the object frame, log_prob [n], object),
-``DIR/grasps.png`` (matplotlib drawing of the best-ranked grasps over the object) and ``DIR/render.png``
-(PyBullet frames of the Panda hand at the ``--render`` best-ranked grasps).
+``DIR/grasps.png`` (matplotlib drawing of the first 60 grasps over the object, coloured by log-density)
+and ``DIR/render.png`` (PyBullet frames of the Panda hand at the ``--render`` best-ranked grasps).
 """
 
 from __future__ import annotations

@@ -66,12 +66,13 @@ def plot_grasps(
     max_grasps: int = 60,
     title: str | None = None,
 ) -> Path:
-    """Draw up to ``max_grasps`` grasps (R [N,3,3], t [N,3]) over the object and save a PNG at ``path``.
+    """Draw the first ``max_grasps`` grasps (R [N,3,3], t [N,3]) over the object; save a PNG at ``path``.
 
-    With ``scores`` (e.g. log-densities) the highest-scoring grasps are drawn, coloured by score.
+    For i.i.d. samples the first ones are a fair picture of the distribution.  With ``scores`` (e.g.
+    log-densities) each grasp is coloured by its score (viridis, low to high).
     """
     R, t = np.asarray(R, dtype=float), np.asarray(t, dtype=float)
-    order = np.argsort(-scores)[:max_grasps] if scores is not None else np.arange(min(len(R), max_grasps))
+    order = np.arange(min(len(R), max_grasps))
     fig = plt.figure(figsize=(6, 6))
     ax = fig.add_subplot(projection="3d")
     _draw_object(ax, kind, dims)
