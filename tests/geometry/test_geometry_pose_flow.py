@@ -103,6 +103,10 @@ def test_sample_shapes_extras_and_float64():
     assert lp.shape == (2, 3, 5) and torch.isfinite(lp).all()
     eye = torch.eye(3, dtype=torch.float64)
     torch.testing.assert_close(R.transpose(-1, -2) @ R, eye.expand_as(R), atol=1e-10, rtol=0)
+    unconditional = PoseFlow(translation=False, charts=3, **FAST)
+    R, t = unconditional.sample((2, 5))
+    assert R.shape == (2, 5, 3, 3) and t is None
+    assert torch.isfinite(unconditional.log_prob(R)).all()
 
 
 def test_standardization_is_part_of_the_density():
