@@ -26,6 +26,9 @@ HIDDEN = (16, 16)
 CONDITIONED_LAYERS: dict[str, Callable[[int, int], nn.Module]] = {
     "affine_coupling": lambda d, c: AffineCoupling(d, c, HIDDEN),
     "spline_coupling": lambda d, c: SplineCoupling(d, c, HIDDEN, bins=5, tail_bound=3.0),
+    "spline_coupling_last": lambda d, c: SplineCoupling(
+        d, c, HIDDEN, identity_features=1, identity_last=True, bins=5, tail_bound=3.0
+    ),
     "maf": lambda d, c: MaskedAffineAutoregressive(d, c, HIDDEN),
     "nsf_ar": lambda d, c: MaskedSplineAutoregressive(d, c, HIDDEN, bins=5, tail_bound=3.0),
 }
