@@ -21,6 +21,8 @@ class ModelConfig:
                       measurement (docs/policy.md): the splines of "nsf" are the identity beyond their tail
                       bound, where saturated (bounded-latent) actions land, and train 3x slower.
     flow_layers:      number of flow transforms.
+    flow_linear:      mixing between flow layers: "permutation" (couplings alternate halves) or "lu" (a
+                      learned LU-decomposed linear map, which mixes all chunk entries).
     hidden_features:  hidden widths of the flow conditioners, and of the mse / gmm heads.
     encoder_hidden:   hidden widths of the observation encoder MLP (obs_horizon x obs_dim -> context).
     context_features: width of the encoder output (the flow's context).
@@ -39,6 +41,7 @@ class ModelConfig:
     kind: str = "flow"
     flow_kind: str = "realnvp"
     flow_layers: int = 4
+    flow_linear: str = "permutation"
     hidden_features: tuple[int, ...] = (256, 256)
     encoder_hidden: tuple[int, ...] = (256, 256)
     context_features: int = 64
@@ -54,6 +57,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
             raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
+        if self.flow_linear not in ("permutation", "lu"):
+            raise ValueError(f"model.flow_linear must be 'permutation' or 'lu', got {self.flow_linear!r}")
         positive = {
             "flow_layers": self.flow_layers,
             "context_features": self.context_features,

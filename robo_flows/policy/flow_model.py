@@ -31,6 +31,7 @@ class FlowChunkModel(PolicyModel):
             context_features=cfg.context_features,
             layers=cfg.flow_layers,
             hidden_features=cfg.hidden_features,
+            linear=cfg.flow_linear,
             bounds=(low, high),
         )
 
