@@ -1,4 +1,6 @@
-"""Sim-verified grasp datasets: generation on seeded primitives, and the HDF5 file that holds them.
+"""Sim-verified grasp datasets: generation on seeded primitives, written as the HDF5 grasp file.
+
+The file is read (and validated) by :func:`robo_flows.data.grasps.read_grasp_file` in the core library.
 
 File layout (``format_version`` 1)::
 
@@ -27,10 +29,7 @@ from robo_flows_envs.grasping.analytic import analytic_grasps
 from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
 from robo_flows_envs.grasping.objects import DESCRIPTOR_DIM, KINDS, describe, sample_primitives
 
-FORMAT_VERSION = 1
-FILE_KIND = "grasps"
-_ARRAYS = ("object_index", "rotations", "translations", "success")
-_OBJECT_ARRAYS = ("kind", "dims", "descriptor")
+from robo_flows.data.grasps import GRASP_FILE_KIND, GRASP_FORMAT_VERSION
 
 
 def generate_grasp_dataset(
@@ -71,8 +70,8 @@ def generate_grasp_dataset(
     kinds = np.array([p.kind for p in prims])
     object_index = np.repeat(np.arange(objects), grasps_per_object)
     attrs = {
-        "format_version": FORMAT_VERSION,
-        "kind": FILE_KIND,
+        "format_version": GRASP_FORMAT_VERSION,
+        "kind": GRASP_FILE_KIND,
         "seed": int(seed),
         "descriptor_dim": DESCRIPTOR_DIM,
         "held_out": bool(held_out),
@@ -120,54 +119,3 @@ def _write_atomic(path: str, attrs: dict, arrays: dict[str, np.ndarray]) -> None
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def load_grasp_dataset(path: str | os.PathLike) -> dict:
-    """Read a grasp dataset written by ``generate_grasp_dataset`` into numpy arrays.
-
-    Returns a dict: ``object_kind`` (str [M]), ``object_dims`` [M, 3], ``object_descriptor`` float32
-    [M, K], ``object_index`` [N], ``rotations`` float32 [N, 3, 3], ``translations`` float32 [N, 3],
-    ``success`` bool [N], and ``attrs``: the root attributes (``seed``, ``descriptor_dim``, ...).
-    Raises FileNotFoundError, or ValueError naming what is wrong with the file.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"grasp dataset {path} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise ValueError(f"{path} is not a readable HDF5 file ({e})") from None
-    with f:
-        kind = f.attrs.get("kind")
-        if kind != FILE_KIND:
-            raise ValueError(f"{path} holds kind={kind!r}, expected a {FILE_KIND!r} file")
-        version = f.attrs.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ValueError(f"{path} has format_version={version}, this reader reads {FORMAT_VERSION}")
-        missing = [n for n in (*_ARRAYS, *(f"objects/{a}" for a in _OBJECT_ARRAYS)) if n not in f]
-        if missing:
-            raise ValueError(f"{path} lacks dataset(s) {', '.join(missing)}")
-        data = {name: f[name][()] for name in _ARRAYS}
-        data.update({f"object_{name}": f[f"objects/{name}"][()] for name in _OBJECT_ARRAYS})
-        data["attrs"] = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
-    data["object_kind"] = data["object_kind"].astype(str)
-    _check_shapes(path, data)
-    return data
-
-
-def _check_shapes(path: str, d: dict) -> None:
-    m, n, k = len(d["object_kind"]), len(d["success"]), d["attrs"]["descriptor_dim"]
-    expected = {
-        "object_dims": (m, 3),
-        "object_descriptor": (m, k),
-        "object_index": (n,),
-        "rotations": (n, 3, 3),
-        "translations": (n, 3),
-    }
-    for name, shape in expected.items():
-        if d[name].shape != shape:
-            raise ValueError(f"{path}: {name} has shape {list(d[name].shape)}, expected {list(shape)}")
-    if n and (d["object_index"].min() < 0 or d["object_index"].max() >= m):
-        raise ValueError(
-            f"{path}: object_index must lie in [0, {m}), got values up to {d['object_index'].max()}"
-        )
