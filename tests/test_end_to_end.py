@@ -31,12 +31,12 @@ def test_collect_train_evaluate_through_the_cli(tmp_path):
 
     train_dir = tmp_path / "train"
     small = [
-        "model.hidden_features=64,64",
-        "model.encoder_hidden=64",
-        "model.monitor_steps=50",
-        "train.steps=300",
+        "model.hidden_features=32,32",
+        "model.encoder_hidden=32",
+        "model.monitor_steps=20",
+        "train.steps=150",
         "train.batch_size=64",
-        "train.valid_every=100",
+        "train.valid_every=50",
         "train.checkpoint_every=0",
     ]
     robo_flows(
