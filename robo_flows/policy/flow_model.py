@@ -11,9 +11,12 @@ temperature T draws ``z ~ N(0, T^2 I)`` and runs the inverse.  The loss sees deq
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from robo_flows.flows import build_flow
+from robo_flows.policy.config import ModelConfig
 from robo_flows.policy.model import PolicyModel
 
 
@@ -22,7 +25,7 @@ class FlowChunkModel(PolicyModel):
 
     kind = "flow"
 
-    def __init__(self, cfg, **dims) -> None:
+    def __init__(self, cfg: ModelConfig, **dims: Any) -> None:
         super().__init__(cfg, **dims)
         low, high = self.normalized_bounds()
         self.flow = build_flow(

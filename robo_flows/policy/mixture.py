@@ -13,9 +13,11 @@ into the action box; the density is that of the unclamped mixture.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
+from robo_flows.policy.config import ModelConfig
 from robo_flows.policy.model import PolicyModel
 from robo_flows.policy.networks import mlp
 
@@ -40,7 +42,7 @@ class MixtureChunkModel(PolicyModel):
     kind = "gmm"
     clips_samples = True
 
-    def __init__(self, cfg, **dims) -> None:
+    def __init__(self, cfg: ModelConfig, **dims: Any) -> None:
         super().__init__(cfg, **dims)
         self.components = cfg.gmm_components
         self.head = mlp(

@@ -69,6 +69,7 @@ class FlowPolicy:
         n_action_steps: int | None = None,
     ) -> FlowPolicy:
         """Load a policy checkpoint written by the trainer (EMA weights when present)."""
+        # imported here: loading needs robo_flows.config, which imports this package's ModelConfig
         from robo_flows.policy.loading import load_policy_model
 
         model, meta = load_policy_model(path, device=device)

@@ -8,8 +8,11 @@ it predicts their conditional mean, which is exactly the failure the flow policy
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
+from robo_flows.policy.config import ModelConfig
 from robo_flows.policy.model import PolicyModel
 from robo_flows.policy.networks import mlp
 
@@ -21,7 +24,7 @@ class RegressionChunkModel(PolicyModel):
     has_density = False
     clips_samples = True
 
-    def __init__(self, cfg, **dims) -> None:
+    def __init__(self, cfg: ModelConfig, **dims: Any) -> None:
         super().__init__(cfg, **dims)
         self.head = mlp(cfg.context_features, cfg.hidden_features, self.chunk_features)
 
