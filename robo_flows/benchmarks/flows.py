@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import time
 import warnings
 from pathlib import Path
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--nll-seeds", type=int, default=2, help="NLL runs per cell (seeds seed, seed+1, ...), averaged"
+    )
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-nll", action="store_true")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 reps x 1 call, 3 steps, small held-out")
@@ -104,19 +108,23 @@ def run_nll(args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:
     results: dict[str, dict[str, dict[str, float]]] = {}
     for dataset in args.datasets:
         for kind in args.kinds:
+            seeds = range(args.seed, args.seed + args.nll_seeds)
             row = {
-                name: held_out_nll(
-                    name,
-                    kind,
-                    dataset,
-                    args.steps,
-                    args.batch,
-                    args.lr,
-                    args.held_out,
-                    args.seed,
-                    args.layers,
-                    tuple(args.hidden),
-                    args.bins,
+                name: statistics.fmean(
+                    held_out_nll(
+                        name,
+                        kind,
+                        dataset,
+                        args.steps,
+                        args.batch,
+                        args.lr,
+                        args.held_out,
+                        seed,
+                        args.layers,
+                        tuple(args.hidden),
+                        args.bins,
+                    )
+                    for seed in seeds
                 )
                 for name in args.nll_contenders
             }
@@ -184,7 +192,7 @@ def format_tables(speed: dict, nll: dict, checks: list[dict[str, object]]) -> st
         names = list(next(iter(next(iter(nll.values())).values())))
         lines += [
             "",
-            "held-out NLL (nats, lower is better)",
+            "held-out NLL (nats, lower is better; mean over seeds)",
             f"{'dataset':16} {'kind':8}" + "".join(f"{n:>12}" for n in names) + f"{'ours-zuko':>12}",
         ]
         for dataset, kinds in nll.items():
@@ -201,7 +209,7 @@ def format_tables(speed: dict, nll: dict, checks: list[dict[str, object]]) -> st
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.quick:
-        args.reps, args.calls, args.steps, args.held_out = 2, 1, 3, 256
+        args.reps, args.calls, args.steps, args.held_out, args.nll_seeds = 2, 1, 3, 256, 1
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if OURS not in args.contenders + args.nll_contenders:

@@ -93,7 +93,7 @@ class MADE(nn.Module):
         for i, (layer, weight) in enumerate(zip(self.layers, weights, strict=True)):
             h = F.linear(h, weight, layer.bias)
             if i < last:
-                h = F.relu(h)
+                h = torch.relu_(h)  # in place: the linear output is not kept for backward
         return h.unflatten(-1, (self.features, self.params_per_feature))
 
     def autoregressive_inverse(
@@ -130,7 +130,7 @@ class MADE(nn.Module):
             h = F.relu(pre[:, :n])
             for w, b, sizes in zip(hidden_t, hidden_b, prefix[1:], strict=True):
                 m = sizes[i]
-                h = F.relu(torch.addmm(b[:m], h, w[:n, :m]))
+                h = torch.relu_(torch.addmm(b[:m], h, w[:n, :m]))
                 n = m
             params = torch.addmm(out_b[i], h, out_w[i, :n])
             x_i, ladj_i = invert(z[:, i], params)

@@ -49,6 +49,6 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         params = self._parameters  # direct lookups: this loop runs per layer per sampling step
         for weight, bias in self._names[:-1]:
-            x = torch.relu(torch.addmm(params[bias], x, params[weight]))
+            x = torch.relu_(torch.addmm(params[bias], x, params[weight]))
         weight, bias = self._names[-1]
         return torch.addmm(params[bias], x, params[weight])
