@@ -32,14 +32,39 @@ DEFAULT_MIN_DERIVATIVE = 1e-3
 
 
 class SplineKnots(NamedTuple):
-    """Knot table of a spline, each field ``[..., K]`` (per bin, values at the bin's left knot)."""
+    """Knot table of a spline: per bin ``k``, its left knot ``(x_k, y_k)``, size ``(w_k, h_k)`` and the
+    derivatives at both ends.  x and y rows are stacked on a leading axis so one gather serves both."""
 
-    x: Tensor  # x_k, left edge of the bin
-    width: Tensor  # w_k
-    y: Tensor  # y_k
-    height: Tensor  # h_k
-    d_left: Tensor  # d_k
-    d_right: Tensor  # d_{k+1}
+    edges: Tensor  # [2, ..., K]: x_k (row 0) and y_k (row 1)
+    sizes: Tensor  # [2, ..., K]: w_k (row 0) and h_k (row 1)
+    derivatives: Tensor  # [..., K + 1]: d_0 .. d_K
+
+    @property
+    def x(self) -> Tensor:
+        return self.edges[0]
+
+    @property
+    def y(self) -> Tensor:
+        return self.edges[1]
+
+    @property
+    def width(self) -> Tensor:
+        return self.sizes[0]
+
+    @property
+    def height(self) -> Tensor:
+        return self.sizes[1]
+
+
+class _Bin(NamedTuple):
+    """One selected bin per element, each field ``[...]``."""
+
+    x: Tensor
+    width: Tensor
+    y: Tensor
+    height: Tensor
+    d_left: Tensor
+    d_right: Tensor
 
 
 def _bins(raw: Tensor, bound: float, min_size: float) -> tuple[Tensor, Tensor]:
@@ -56,7 +81,7 @@ def _bins(raw: Tensor, bound: float, min_size: float) -> tuple[Tensor, Tensor]:
     sizes = (
         e * ((2.0 * bound * (1.0 - min_size * bins)) / e.sum(dim=-1, keepdim=True)) + 2.0 * bound * min_size
     )
-    left = F.pad(torch.cumsum(sizes[..., :-1], dim=-1), (1, 0)) - bound
+    left = torch.cumsum(sizes, dim=-1) - sizes - bound  # exclusive cumulative sum: sum_{j<k} size_j - B
     return left, sizes
 
 
@@ -89,12 +114,10 @@ def spline_knots(
             f"spline parameters need a last axis of 3K - 1 (K >= 2 bins), got {tuple(params.shape)}"
         )
     bins = (size + 1) // 3
-    edges, sizes = _bins(params[..., : 2 * bins].unflatten(-1, (2, bins)), bound, min_bin_size)
+    raw_sizes = params[..., : 2 * bins].unflatten(-1, (2, bins)).movedim(-2, 0)  # [2, ..., K]
+    edges, sizes = _bins(raw_sizes, bound, min_bin_size)
     inner = min_derivative + _softplus(params[..., 2 * bins :] + derivative_offset(min_derivative))
-    d = F.pad(inner, (1, 1), value=1.0)
-    xs, ys = edges.unbind(-2)
-    widths, heights = sizes.unbind(-2)
-    return SplineKnots(xs, widths, ys, heights, d[..., :-1], d[..., 1:])
+    return SplineKnots(edges, sizes, F.pad(inner, (1, 1), value=1.0))
 
 
 def search_bins(knots: Tensor, values: Tensor) -> Tensor:
@@ -107,14 +130,13 @@ def search_bins(knots: Tensor, values: Tensor) -> Tensor:
     return (values.unsqueeze(-1) >= knots[..., 1:]).sum(dim=-1)
 
 
-def _gather_bin(knots: SplineKnots, index: Tensor) -> SplineKnots:
-    """Select each element's bin from a knot table: fields ``[..., K]`` -> ``[...]``.
-
-    One gather on the fields stacked along a new leading axis, so each selected field comes out contiguous.
-    """
-    table = torch.stack(tuple(knots), dim=0)  # [6, ..., K]
-    index = index.unsqueeze(0).unsqueeze(-1).expand(table.shape[0], *index.shape, 1)
-    return SplineKnots(*torch.gather(table, -1, index).squeeze(-1).unbind(0))
+def _gather_bin(knots: SplineKnots, index: Tensor) -> _Bin:
+    """Select each element's bin (``index [...]``) from the knot table; every field comes out contiguous."""
+    index = index.unsqueeze(-1)
+    pair = index.unsqueeze(0).expand(2, *index.shape)
+    (x, y), (w, h) = knots.edges.gather(-1, pair).squeeze(-1), knots.sizes.gather(-1, pair).squeeze(-1)
+    d = knots.derivatives
+    return _Bin(x, w, y, h, d.gather(-1, index).squeeze(-1), d.gather(-1, index + 1).squeeze(-1))
 
 
 def rq_spline_forward(x: Tensor, knots: SplineKnots, bound: float) -> tuple[Tensor, Tensor]:
