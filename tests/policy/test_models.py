@@ -26,9 +26,11 @@ def test_log_prob_is_the_normalized_density_plus_the_normalizer_log_det(toy_file
     torch.testing.assert_close(model.log_prob(obs, actions), expected)
 
 
-def test_flow_density_integrates_to_one_over_the_action_box(toy_file):
+def test_flow_density_integrates_to_one_over_the_action_box():
     """One action dim, horizon 2: the raw-unit density over [-1, 1]^2 has mass 1 (midpoint rule)."""
-    model = _one_dim_model()
+    torch.manual_seed(1)
+    act_norm = Normalizer.fit(torch.rand(100, 1) * 1.2 - 0.7)  # non-trivial shift and scale
+    model = small_flow(act_norm, 2, -torch.ones(1), torch.ones(1))
     n = 300
     grid = (torch.arange(n) + 0.5) / n * 2 - 1  # midpoints of [-1, 1]
     a = torch.cartesian_prod(grid, grid).reshape(-1, 2, 1)
@@ -39,11 +41,8 @@ def test_flow_density_integrates_to_one_over_the_action_box(toy_file):
     assert mass == pytest.approx(1.0, abs=0.02)
 
 
-def _one_dim_model():
-    """An untrained flow over chunks of 2 one-dimensional actions, with a non-trivial action normalizer."""
-    torch.manual_seed(1)
-    obs_norm = Normalizer.fit(torch.randn(100, 6))
-    act_norm = Normalizer.fit(torch.rand(100, 1) * 1.2 - 0.7)  # non-trivial shift and scale
+def small_flow(act_norm: Normalizer, action_horizon: int, low: torch.Tensor, high: torch.Tensor):
+    """An untrained small flow model (6 observation values) over the action box ``[low, high]``."""
     cfg = ModelConfig(
         flow_layers=2,
         hidden_features=(16,),
@@ -52,43 +51,24 @@ def _one_dim_model():
         n_action_steps=1,
         obs_monitor=False,
     )
-    model = build_policy_model(
+    return build_policy_model(
         cfg,
         obs_dim=6,
-        act_dim=1,
+        act_dim=len(low),
         obs_horizon=1,
-        action_horizon=2,
-        obs_normalizer=obs_norm,
+        action_horizon=action_horizon,
+        obs_normalizer=Normalizer.fit(torch.randn(100, 6)),
         action_normalizer=act_norm,
-        action_low=-torch.ones(1),
-        action_high=torch.ones(1),
-    )
-    return model
-
-
-@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
-def test_flow_samples_stay_inside_an_asymmetric_action_box(toy_file, temperature):
-    torch.manual_seed(0)
-    low, high = torch.tensor([-0.3, -2.0, 0.5]), torch.tensor([0.2, 1.0, 0.6])
-    cfg = ModelConfig(
-        flow_layers=2,
-        hidden_features=(16,),
-        encoder_hidden=(16,),
-        context_features=4,
-        n_action_steps=1,
-        obs_monitor=False,
-    )
-    model = build_policy_model(
-        cfg,
-        obs_dim=6,
-        act_dim=3,
-        obs_horizon=1,
-        action_horizon=4,
-        obs_normalizer=Normalizer.fit(torch.randn(50, 6)),
-        action_normalizer=Normalizer.fit(torch.randn(50, 3)),
         action_low=low,
         action_high=high,
     )
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
+def test_flow_samples_stay_inside_an_asymmetric_action_box(temperature):
+    torch.manual_seed(0)
+    low, high = torch.tensor([-0.3, -2.0, 0.5]), torch.tensor([0.2, 1.0, 0.6])
+    model = small_flow(Normalizer.fit(torch.randn(50, 3)), 4, low, high)
     chunks = model.sample_chunk(torch.randn(2000, 1, 6) * 3, temperature=temperature)
     assert chunks.shape == (2000, 4, 3)
     assert bool((chunks >= low).all() and (chunks <= high).all())
