@@ -74,17 +74,11 @@ class GraspFlow(nn.Module):
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> tuple[GraspFlow, dict]:
         """``(model, meta)`` from a trainer checkpoint of kind "grasp" (EMA weights when present)."""
         from robo_flows.config import load_config
-        from robo_flows.training import load_checkpoint
+        from robo_flows.training import load_checkpoint, restore_weights
 
         ckpt = load_checkpoint(path, kind="grasp")
         cfg = load_config(ckpt["config"], GraspExperimentConfig)
         meta: dict[str, Any] = dict(ckpt["meta"])
         model = cls(cfg.model, int(meta["descriptor_dim"]))
-        state = ckpt["ema"] if ckpt.get("ema") is not None else ckpt["model"]
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as err:
-            raise ValueError(
-                f"checkpoint {str(path)!r}: weights do not fit its grasp model config: {err}"
-            ) from err
+        restore_weights(model, ckpt, path, "its grasp model config")
         return model.to(device).eval(), meta

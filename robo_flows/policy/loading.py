@@ -23,7 +23,7 @@ def load_policy_model(
     other-format or other-kind file, and ``ValueError`` when the weights do not fit the model type the
     checkpoint names.
     """
-    from robo_flows.training import load_checkpoint
+    from robo_flows.training import load_checkpoint, restore_weights
 
     ckpt = load_checkpoint(path, kind="policy")
     meta = dict(ckpt["meta"])
@@ -49,11 +49,5 @@ def load_policy_model(
         action_low=torch.as_tensor(meta["action_low"], dtype=torch.float32),
         action_high=torch.as_tensor(meta["action_high"], dtype=torch.float32),
     )
-    state = ckpt["ema"] if ckpt.get("ema") is not None else ckpt["model"]
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        raise ValueError(
-            f"checkpoint {str(path)!r}: its weights do not fit a {kind!r} policy model: {err}"
-        ) from err
+    restore_weights(model, ckpt, path, f"a {kind!r} policy model")
     return model.to(device).eval(), meta

@@ -5,6 +5,7 @@ from robo_flows.training.checkpoint import (
     FORMAT_VERSION,
     CheckpointError,
     load_checkpoint,
+    restore_weights,
     save_checkpoint,
 )
 from robo_flows.training.trainer import Trainer
@@ -17,5 +18,6 @@ __all__ = [
     "Trainer",
     "evaluate_loss",
     "load_checkpoint",
+    "restore_weights",
     "save_checkpoint",
 ]

@@ -70,3 +70,15 @@ def load_checkpoint(
     if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"{path} holds a {state.get('kind')!r} model, expected a {kind!r} checkpoint")
     return state
+
+
+def restore_weights(model: torch.nn.Module, state: dict[str, Any], path: str | Path, what: str) -> None:
+    """Load a checkpoint's weights into ``model``: the EMA weights when it has them, else the raw ones.
+
+    ``what`` names the model in the error raised when the weights do not fit (e.g. "a 'flow' policy model").
+    """
+    weights = state["ema"] if state.get("ema") is not None else state["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint {str(path)!r}: its weights do not fit {what}: {err}") from err
