@@ -14,6 +14,12 @@ Layout written (``DESIGN.md``)::
 Step t pairs the observation before the action with the action, its reward and done flag.  Episode i is
 reset with seed ``seed + i`` whichever worker runs it, so a file is reproducible from its arguments; demos
 are numbered in episode order over the kept ones.
+
+Noise injection (DART-style, ``action_noise = sigma > 0``): the env executes ``clip(a* + eps, -1, 1)`` with
+``eps ~ N(0, sigma^2 I)`` drawn from ``numpy.random.default_rng(seed + i)``, while the file records the clean
+expert action ``a*`` for the state reached.  The demonstrations then visit the states a slightly wrong policy
+drifts into, labelled with the expert's correction.  An episode's ``success`` is that of the executed (noisy)
+rollout; ``sigma`` is stored in ``data`` attrs (``action_noise``) and in ``env_args``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import multiprocessing as mp
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +56,12 @@ class Episode:
     mode: str | None
 
 
-def run_expert_episode(env: gym.Env, seed: int) -> Episode:
-    """Roll the env's scripted expert from ``reset(seed=seed)`` until termination or truncation."""
+def run_expert_episode(env: gym.Env, seed: int, action_noise: float = 0.0) -> Episode:
+    """Roll the env's scripted expert from ``reset(seed=seed)`` until termination or truncation.
+
+    With ``action_noise = sigma > 0`` the env executes ``clip(a* + N(0, sigma^2 I), -1, 1)`` (noise drawn from
+    ``default_rng(seed)``) and the episode records the clean expert action ``a*``."""
+    noise = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
     expert_mode = info["expert_mode"]
     observations, actions, rewards, dones = [], [], [], []
@@ -59,7 +70,10 @@ def run_expert_episode(env: gym.Env, seed: int) -> Episode:
         action = env.unwrapped.expert_action()
         observations.append(obs)
         actions.append(action)
-        obs, reward, terminated, truncated, info = env.step(action)
+        executed = action
+        if action_noise > 0.0:
+            executed = np.clip(action + action_noise * noise.standard_normal(action.shape), -1.0, 1.0)
+        obs, reward, terminated, truncated, info = env.step(executed)
         done = terminated or truncated
         rewards.append(reward)
         dones.append(done)
@@ -79,14 +93,18 @@ def run_expert_episode(env: gym.Env, seed: int) -> Episode:
 _worker_env: gym.Env | None = None
 
 
-def _init_worker(env_id: str, env_kwargs: dict[str, Any]) -> None:
-    global _worker_env
+_worker_noise = 0.0
+
+
+def _init_worker(env_id: str, env_kwargs: dict[str, Any], action_noise: float) -> None:
+    global _worker_env, _worker_noise
     _worker_env = gym.make(env_id, **env_kwargs)
+    _worker_noise = action_noise
 
 
 def _worker_episode(seed: int) -> Episode:
     assert _worker_env is not None, "worker used before _init_worker"
-    return run_expert_episode(_worker_env, seed)
+    return run_expert_episode(_worker_env, seed, _worker_noise)
 
 
 def _write_demo(group: h5py.Group, episode: Episode, layout: dict[str, int]) -> None:
@@ -105,7 +123,9 @@ def _write_demo(group: h5py.Group, episode: Episode, layout: dict[str, int]) -> 
         group.attrs["mode"] = episode.mode
 
 
-def _check_arguments(env_id: str, episodes: int, workers: int, out: Path, force: bool) -> None:
+def _check_arguments(
+    env_id: str, episodes: int, workers: int, out: Path, force: bool, action_noise: float
+) -> None:
     if env_id not in gym.registry:
         known = sorted(i for i in gym.registry if i.startswith("RoboFlows/"))
         raise ValueError(f"unknown env id {env_id!r}; registered RoboFlows ids: {known}")
@@ -113,6 +133,8 @@ def _check_arguments(env_id: str, episodes: int, workers: int, out: Path, force:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if not (np.isfinite(action_noise) and action_noise >= 0.0):
+        raise ValueError(f"action_noise must be a finite standard deviation >= 0, got {action_noise}")
     if out.exists() and not force:
         raise FileExistsError(
             f"{out} already exists; pass force=True (--force on the command line) to overwrite it"
@@ -131,9 +153,11 @@ def collect_demos(
     force: bool = False,
     progress: bool = True,
     env_kwargs: dict[str, Any] | None = None,
+    action_noise: float = 0.0,
 ) -> dict[str, Any]:
     """Run ``episodes`` expert episodes of ``env_id`` (episode i with seed ``seed + i``) on ``workers``
-    processes and write the successful ones (all with ``keep_failures``) to ``out``.
+    processes and write the successful ones (all with ``keep_failures``) to ``out``.  ``action_noise``:
+    standard deviation of the Gaussian noise added to the executed (not the recorded) actions, see above.
 
     The file is written under a temporary name next to ``out`` and renamed when complete, so ``out`` is
     never left half-written.  Returns a summary: attempted, kept, success_rate (over attempted),
@@ -142,7 +166,7 @@ def collect_demos(
     """
     out = Path(out)
     env_kwargs = dict(env_kwargs or {})
-    _check_arguments(env_id, episodes, workers, out, force)
+    _check_arguments(env_id, episodes, workers, out, force, action_noise)
     seeds = [seed + i for i in range(episodes)]
     probe = gym.make(env_id, **env_kwargs)
     layout = dict(probe.unwrapped.obs_layout)
@@ -156,7 +180,7 @@ def collect_demos(
     try:
         with h5py.File(tmp, "w") as f:
             data = f.create_group("data")
-            for episode in _episodes(env_id, env_kwargs, seeds, workers):
+            for episode in _episodes(env_id, env_kwargs, seeds, workers, action_noise):
                 attempted += 1
                 successes += episode.success
                 lengths.append(len(episode.actions))
@@ -170,8 +194,14 @@ def collect_demos(
                 bar.set_postfix(success=f"{successes / attempted:.2f}")
             data.attrs["total"] = int(sum(data[k].attrs["num_samples"] for k in data))
             data.attrs["episodes_attempted"] = attempted
+            data.attrs["action_noise"] = action_noise
             data.attrs["env_args"] = json.dumps(
-                {"env_name": env_id, "env_kwargs": env_kwargs, "obs_layout": layout}
+                {
+                    "env_name": env_id,
+                    "env_kwargs": env_kwargs,
+                    "obs_layout": layout,
+                    "action_noise": action_noise,
+                }
             )
         os.replace(tmp, out)
     finally:
@@ -189,18 +219,20 @@ def collect_demos(
     }
 
 
-def _episodes(env_id: str, env_kwargs: dict[str, Any], seeds: list[int], workers: int):
+def _episodes(
+    env_id: str, env_kwargs: dict[str, Any], seeds: list[int], workers: int, action_noise: float
+) -> Iterator[Episode]:
     """Episodes in seed order, from this process (``workers == 1``) or a pool of spawned workers."""
     if workers == 1:
         env = gym.make(env_id, **env_kwargs)
         try:
             for s in seeds:
-                yield run_expert_episode(env, s)
+                yield run_expert_episode(env, s, action_noise)
         finally:
             env.close()
         return
     ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(env_id, env_kwargs)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(env_id, env_kwargs, action_noise)) as pool:
         yield from pool.imap(_worker_episode, seeds)
 
 
@@ -211,6 +243,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="episode i is reset with seed + i")
     parser.add_argument("--out", type=Path, required=True, help="HDF5 file to write (robomimic layout)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--action-noise",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="std of Gaussian noise on the executed actions (the clean expert action is recorded; DART)",
+    )
     parser.add_argument("--keep-failures", action="store_true", help="also keep unsuccessful episodes")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -227,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
             keep_failures=args.keep_failures,
             force=args.force,
             progress=not args.no_progress,
+            action_noise=args.action_noise,
         )
     except (ValueError, FileExistsError, FileNotFoundError) as error:
         print(f"robo-flows collect: error: {error}", file=sys.stderr)

@@ -24,10 +24,19 @@ N_CUBES = 2
 
 
 class PandaPickPlaceEnv(PandaTaskEnv):
-    """Observation ``ee_pos, ee_vel, finger_width, cube_0_{pos,quat,linvel,angvel}, cube_1_..., goal``; reward
+    """Observation ``ee_pos, ee_vel, finger_width, cube_0_{pos,quat,linvel,angvel}, cube_1_..., goal,
+    cube_0_from_ee, cube_1_from_ee, goal_from_cube_0, goal_from_cube_1`` (the differences
+    ``cube_i_pos - ee_pos`` and ``goal - cube_i_pos``: the millimetre alignments the task needs, given
+    directly); reward
     ``-min_i |cube_i - goal|``."""
 
-    task_parts = {**body_parts("cube_0"), **body_parts("cube_1"), "goal": 3}
+    task_parts = {
+        **body_parts("cube_0"),
+        **body_parts("cube_1"),
+        "goal": 3,
+        **{f"cube_{i}_from_ee": 3 for i in range(N_CUBES)},
+        **{f"goal_from_cube_{i}": 3 for i in range(N_CUBES)},
+    }
     mode_names = ("cube_0", "cube_1")
     start_finger_width = 0.08
 
@@ -71,7 +80,13 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         return np.array([np.linalg.norm(s[:3] - self.goal) for s in self.cube_states])
 
     def _task_obs(self) -> list[np.ndarray]:
-        return [*self.cube_states, self.goal]
+        cubes = [s[:3] for s in self.cube_states]
+        return [
+            *self.cube_states,
+            self.goal,
+            *(c - self.ee_pos for c in cubes),
+            *(self.goal - c for c in cubes),
+        ]
 
     def _success(self) -> bool:
         return any(

@@ -29,10 +29,12 @@ def body_parts(name: str) -> dict[str, int]:
 
 
 class PandaPushEnv(PandaTaskEnv):
-    """Observation ``ee_pos, ee_vel, finger_width, cube_{pos,quat,linvel,angvel}, goal``; reward
+    """Observation ``ee_pos, ee_vel, finger_width, cube_{pos,quat,linvel,angvel}, goal, cube_from_ee,
+    goal_from_cube`` (the last two are the differences ``cube_pos - ee_pos`` and ``goal - cube_pos``, which
+    a policy needs to centimetre precision and an MLP finds hard to form from absolute positions); reward
     ``-|cube_xy - goal_xy|``; success when the cube's centre is within 4 cm of the target (in xy)."""
 
-    task_parts = {**body_parts("cube"), "goal": 3}
+    task_parts = {**body_parts("cube"), "goal": 3, "cube_from_ee": 3, "goal_from_cube": 3}
     mode_names = ("x_first", "y_first")
     workspace_low = np.array([0.2, -0.35, 0.01])
 
@@ -70,7 +72,8 @@ class PandaPushEnv(PandaTaskEnv):
         return float(np.linalg.norm(self.cube_state[:2] - self.goal[:2]))
 
     def _task_obs(self) -> list[np.ndarray]:
-        return [self.cube_state, self.goal]
+        cube = self.cube_state[:3]
+        return [self.cube_state, self.goal, cube - self.ee_pos, self.goal - cube]
 
     def _success(self) -> bool:
         return self._distance() < SUCCESS_DISTANCE

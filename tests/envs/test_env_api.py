@@ -26,11 +26,45 @@ def test_obs_layout_tiles_the_observation(make_env, env_id):
     assert list(layout)[:3] == ["ee_pos", "ee_vel", "finger_width"]
     assert sum(layout.values()) == obs.shape[0] == env.observation_space.shape[0]
     assert obs.dtype == np.float32
-    goal = obs[-3:]  # every task ends with its goal
-    assert list(layout)[-1] == "goal"
-    np.testing.assert_allclose(goal, env.unwrapped.goal, rtol=0, atol=1e-6)
+    parts = split_obs(obs, layout)
+    np.testing.assert_allclose(parts["goal"], env.unwrapped.goal, rtol=0, atol=1e-6)
     # the EE position part is the EE position
-    np.testing.assert_allclose(obs[:3], env.unwrapped.robot.ee_state()[0], atol=1e-6)
+    np.testing.assert_allclose(parts["ee_pos"], env.unwrapped.robot.ee_state()[0], atol=1e-6)
+
+
+def split_obs(obs: np.ndarray, layout: dict[str, int]) -> dict[str, np.ndarray]:
+    """The named parts of a flat observation, read in ``layout`` order."""
+    ends = np.cumsum(list(layout.values()))
+    return {name: obs[end - size : end] for (name, size), end in zip(layout.items(), ends, strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("env_id", "pairs"),
+    [
+        (
+            "RoboFlows/PandaPush-v0",
+            {"cube_from_ee": ("cube_pos", "ee_pos"), "goal_from_cube": ("goal", "cube_pos")},
+        ),
+        (
+            "RoboFlows/PandaPickPlace-v0",
+            {
+                "cube_0_from_ee": ("cube_0_pos", "ee_pos"),
+                "cube_1_from_ee": ("cube_1_pos", "ee_pos"),
+                "goal_from_cube_0": ("goal", "cube_0_pos"),
+                "goal_from_cube_1": ("goal", "cube_1_pos"),
+            },
+        ),
+    ],
+)
+def test_relative_parts_are_differences_of_absolute_parts(make_env, env_id, pairs):
+    env = make_env(env_id)
+    layout = env.unwrapped.obs_layout
+    obs, _ = env.reset(seed=5)
+    for _ in range(10):  # after some motion too, so the parts are read from the same state
+        obs, *_ = env.step(env.unwrapped.expert_action())
+    parts = split_obs(obs, layout)
+    for name, (a, b) in pairs.items():
+        np.testing.assert_allclose(parts[name], parts[a] - parts[b], rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("env_id", list(TASKS))

@@ -86,6 +86,9 @@ def test_bad_arguments_raise_value_error(tmp_path):
         collect_demos("RoboFlows/PandaReach-v0", episodes=0, seed=0, out=tmp_path / "x.hdf5")
     with pytest.raises(ValueError, match="workers"):
         collect_demos("RoboFlows/PandaReach-v0", episodes=1, seed=0, out=tmp_path / "x.hdf5", workers=0)
+    for sigma in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="action_noise"):
+            collect_demos("RoboFlows/PandaReach-v0", 1, 0, tmp_path / "x.hdf5", action_noise=sigma)
 
 
 def test_cli_collects_and_refuses_overwrite(tmp_path, capsys):
@@ -128,3 +131,25 @@ def test_failures_are_dropped_unless_kept(tmp_path):
         for name in f["data"]:
             demo = f["data"][name]
             assert not demo.attrs["success"] and demo.attrs["num_samples"] == 2 and demo["dones"][-1] == 1
+
+
+def test_noisy_collection_records_clean_expert_actions_of_the_visited_states(tmp_path, make_env):
+    out = tmp_path / "noisy.hdf5"
+    collect_demos(ENV_ID, episodes=2, seed=4, out=out, progress=False, action_noise=0.2)
+    env = make_env(ENV_ID)
+    with h5py.File(out, "r") as f:
+        data = f["data"]
+        assert data.attrs["action_noise"] == 0.2 and json.loads(data.attrs["env_args"])["action_noise"] == 0.2
+        layout = json.loads(data.attrs["env_args"])["obs_layout"]
+        for name in data:
+            group = data[name]
+            stored = read_demo(group, layout)
+            env.reset(seed=int(group.attrs["seed"]))
+            noise = np.random.default_rng(int(group.attrs["seed"]))
+            for obs, action in zip(stored["obs"], stored["actions"], strict=True):
+                np.testing.assert_allclose(obs, env.unwrapped._obs(), rtol=0, atol=1e-6)
+                np.testing.assert_array_equal(action, env.unwrapped.expert_action())  # the clean label
+                env.step(np.clip(action + 0.2 * noise.standard_normal(4), -1.0, 1.0))
+    clean = run_expert_episode(env, 4)
+    noisy = run_expert_episode(env, 4, action_noise=0.2)
+    assert not np.allclose(clean.obs[1:5], noisy.obs[1:5])  # the noise moves the visited states
