@@ -1,6 +1,7 @@
 """``robo-flows bench policy``: flow policies against the mse / gmm baselines and the scripted experts.
 
-Per task (default Detour, Push, PickPlace): collect expert demonstrations, train the presets
+Per task (default Detour, Push, PickPlace): collect expert demonstrations (``DEMOS``: how many, and the
+DART-style action noise of the collector for the contact-rich tasks), train the presets
 ``configs/{task}_{kind}.yaml``, evaluate every policy and the expert on the same seeded episodes.
 On Detour also: a temperature sweep and best-of for the flow policy (the measurement behind the default
 temperature), and latency of ``select_action`` at batch 1 and of a full chunk sample, flow and mse side by
@@ -21,11 +22,15 @@ import numpy as np
 import torch
 
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
-from robo_flows.evaluation.experiment import TASK_ENVS, collect, train_preset
+from robo_flows.evaluation.experiment import DEMO_SEED, TASK_ENVS, train_preset
 from robo_flows.evaluation.latency import select_action_timings, time_calls
 from robo_flows.evaluation.metrics import latency_summary
 from robo_flows.policy import FlowPolicy
 
+# task -> (demonstrations, collector action noise sigma).  Push and PickPlace policies drift off the clean
+# demonstrations after small errors; noise-injected demos (executed a* + N(0, sigma^2), recorded a*) cover the
+# recovery states (docs/policy.md).  PickPlace tolerates less noise (its expert needs 8 mm alignment).
+DEMOS = {"reach": (200, 0.0), "detour": (200, 0.0), "push": (400, 0.2), "pickplace": (1000, 0.1)}
 LATENCY_ROUNDS = 5
 LATENCY_CALLS = 200
 
@@ -34,7 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="robo-flows bench policy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="detour,push,pickplace", help="comma-separated tasks")
     parser.add_argument("--kinds", default="flow,mse,gmm", help="comma-separated model kinds")
-    parser.add_argument("--episodes", type=int, default=200, help="expert demonstrations per task")
+    parser.add_argument(
+        "--episodes", type=int, default=None, help="expert demonstrations per task (default: DEMOS per task)"
+    )
     parser.add_argument("--eval-episodes", type=int, default=50, help="evaluation episodes per policy")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the presets')")
     parser.add_argument("--temperatures", default="0.6,0.8,1.0", help="flow temperatures swept on Detour")
@@ -60,6 +67,17 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
         actor = policy_actor(checkpoints[kind])
         results[kind] = evaluate(actor, TASK_ENVS[task], out_dir=out / "eval" / kind, **common)
     return {"results": results, "checkpoints": checkpoints, "train_s": train_s, "collect": summary}
+
+
+def collect(task: str, episodes: int | None, out: Path) -> tuple[Path, dict[str, Any], range]:
+    """``(file, summary, seeds)``: the task's ``DEMOS`` demonstrations (``episodes`` overrides the count),
+    seeds ``DEMO_SEED ...``, with the task's collector action noise."""
+    from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
+
+    default_episodes, noise = DEMOS[task]
+    episodes = default_episodes if episodes is None else episodes
+    summary = collect_demos(TASK_ENVS[task], episodes, DEMO_SEED, out, progress=False, action_noise=noise)
+    return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
 
 
 def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.Namespace) -> list[dict]:
