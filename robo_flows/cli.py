@@ -15,11 +15,17 @@ from collections.abc import Sequence
 
 # subcommand -> (module, one-line help). Register a subcommand here once it is built.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "bench": ("robo_flows.benchmarks.cli", "run a side-by-side benchmark (flows, envs, policy)"),
+    "bench": ("robo_flows.benchmarks.cli", "run a side-by-side benchmark (flows, envs, policy, grasps)"),
     "collect": ("robo_flows_envs.collect", "collect scripted-expert demonstrations to HDF5"),
-    "eval": ("robo_flows.evaluation.cli", "evaluate a policy checkpoint or the scripted expert on a gymnasium env"),
+    "eval": (
+        "robo_flows.evaluation.cli",
+        "evaluate a policy checkpoint or the scripted expert on a gymnasium env",
+    ),
     "train": ("robo_flows.training.cli", "train a policy from demonstrations (YAML config + overrides)"),
-    "grasps": ("robo_flows_envs.grasping.cli", "grasp datasets and grasp-pose flows (generate, train, ...)"),
+    "grasps": (
+        "robo_flows_envs.grasping.cli",
+        "grasp datasets and grasp-pose flows (generate, train, eval, sample)",
+    ),
 }
 
 
