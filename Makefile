@@ -27,7 +27,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff format --check robo_flows envs scripts tests
 
 bench: $(STAMP)
 	$(VENV)/bin/robo-flows bench flows
