@@ -5,6 +5,10 @@ inputs ``j < k``; output block ``i`` (the ``P`` parameters of feature ``i``) may
 ``k <= i``.  So output ``i`` depends on inputs ``j < k <= i``, i.e. on ``x_{<i}`` only; units of degree 0 see
 no input at all and carry the context, which every hidden unit of the first layer sees.
 
+The forward pass is one autograd node (:class:`_MaskedMLP`) with a hand-written backward: one node instead of
+a linear, a mask product and a ReLU node per layer, and float32 products on CPU go through oneDNN
+(:func:`_linear`), which is about twice as fast as the default GEMM at these sizes.
+
 Hidden degrees are assigned in sorted order (``k = floor(u D / H)`` for unit ``u``), so the units feeding
 output ``i`` form a prefix of every hidden layer.  The exact inverse of an autoregressive layer
 (:meth:`MADE.autoregressive_inverse`) uses that: pass ``i`` evaluates only those prefixes and only the
@@ -17,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -55,6 +58,65 @@ def made_masks(
     return [m.to(torch.get_default_dtype()) for m in masks]
 
 
+def _onednn_linear_available() -> bool:
+    try:
+        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_ONEDNN_LINEAR = _onednn_linear_available()
+
+
+def _linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = False) -> Tensor:
+    """``x [N, I] @ weight[O, I]^T + bias``, then ReLU if ``relu``; any strides.
+
+    For float32 on CPU this calls oneDNN's fused linear (the op PyTorch's compiler emits for CPU linears),
+    which runs these small products about twice as fast as the default GEMM and applies bias and ReLU in
+    its epilogue; otherwise ``addmm``.
+    """
+    if _ONEDNN_LINEAR and x.dtype == torch.float32 and x.device.type == "cpu" and x.shape[0] > 0:
+        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none", [], "")
+    out = x.mm(weight.t()) if bias is None else torch.addmm(bias, x, weight.t())
+    return out.relu_() if relu else out
+
+
+class _MaskedMLP(torch.autograd.Function):
+    r"""``y = W_L h_{L-1} + b_L``, ``h_l = relu(W_l h_{l-1} + b_l)``, ``h_0 = inputs``, ``W_l = V_l * M_l``.
+
+    ``forward(inputs [B, I], masks, V_0, b_0, V_1, b_1, ...)`` with ``masks`` the binary ``M_l [out, in]``.
+    Backward, with ``g_l = dL/d(pre-activation l)``: ``dL/dV_l = (g_l^T h_{l-1}) * M_l``,
+    ``dL/db_l = sum_B g_l``, ``g_{l-1} = (g_l W_l) * [h_{l-1} > 0]``, ``dL/dinputs = g_0 W_0``.
+    """
+
+    @staticmethod
+    def forward(ctx, inputs: Tensor, masks: list[Tensor], *params: Tensor) -> Tensor:  # noqa: ANN001
+        weights = [w * m for w, m in zip(params[0::2], masks, strict=True)]
+        activations = [inputs]
+        h = inputs
+        last = len(weights) - 1
+        for i, (w, b) in enumerate(zip(weights, params[1::2], strict=True)):
+            h = _linear(h, w, b, relu=i < last)
+            if i < last:
+                activations.append(h)
+        ctx.save_for_backward(*activations, *weights, *masks)
+        return h
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:  # noqa: ANN001
+        saved = ctx.saved_tensors
+        n = len(saved) // 3
+        activations, weights, masks = saved[:n], saved[n : 2 * n], saved[2 * n :]
+        grads: list[Tensor | None] = [None] * (2 * n)
+        for i in range(n - 1, -1, -1):
+            grads[2 * i] = _linear(grad.t(), activations[i].t()).mul_(masks[i])
+            grads[2 * i + 1] = grad.sum(0)
+            if i > 0:
+                grad = torch.ops.aten.threshold_backward(_linear(grad, weights[i].t()), activations[i], 0.0)
+        grad_inputs = _linear(grad, weights[0].t()) if ctx.needs_input_grad[0] else None
+        return grad_inputs, None, *grads
+
+
 class MADE(nn.Module):
     """Masked ReLU MLP: ``(x [B, D], c [B, C]) -> params [B, D, P]`` with ``params[:, i]`` a function of
     ``(x_{<i}, c)``.  The last layer starts at zero, so every output starts at zero."""
@@ -88,12 +150,9 @@ class MADE(nn.Module):
 
     def forward(self, x: Tensor, context: Tensor | None = None) -> Tensor:
         h = x if context is None else torch.cat([x, context], dim=-1)
-        weights = self.masked_weights()
-        last = len(self.layers) - 1
-        for i, (layer, weight) in enumerate(zip(self.layers, weights, strict=True)):
-            h = F.linear(h, weight, layer.bias)
-            if i < last:
-                h = torch.relu_(h)  # in place: the linear output is not kept for backward
+        masks = [getattr(self, f"mask{i}") for i in range(len(self.layers))]
+        params = [p for layer in self.layers for p in (layer.weight, layer.bias)]
+        h = _MaskedMLP.apply(h, masks, *params)
         return h.unflatten(-1, (self.features, self.params_per_feature))
 
     def autoregressive_inverse(
@@ -110,16 +169,16 @@ class MADE(nn.Module):
         """
         weights = self.masked_weights()
         D, P = self.features, self.params_per_feature
-        first = self.layers[0]
+        biases = [layer.bias for layer in self.layers]
         if context is None:
-            pre = first.bias.expand(z.shape[0], -1)
+            pre = biases[0].expand(z.shape[0], -1)
         else:
-            pre = torch.addmm(first.bias, context, weights[0][:, D:].t())
+            pre = torch.addmm(biases[0], context, weights[0][:, D:].t())
         input_columns = weights[0][:, :D].t()  # [D, H0]: row j is input j's contribution
         hidden_t = [w.t() for w in weights[1:-1]]  # [H_{l-1}, H_l]
-        hidden_b = [layer.bias for layer in self.layers[1:-1]]
+        hidden_b = biases[1:-1]
         out_w = weights[-1].t().unflatten(-1, (D, P)).permute(1, 0, 2)  # [D, H_last, P]
-        out_b = self.layers[-1].bias.view(D, P)
+        out_b = biases[-1].view(D, P)
         prefix = self._prefix
         xs: list[Tensor] = []
         ladj = z.new_zeros(z.shape[0])
@@ -127,7 +186,7 @@ class MADE(nn.Module):
             if i > 0:
                 pre = torch.addcmul(pre, xs[-1].unsqueeze(-1), input_columns[i - 1])
             n = prefix[0][i]
-            h = F.relu(pre[:, :n])
+            h = torch.relu(pre[:, :n])
             for w, b, sizes in zip(hidden_t, hidden_b, prefix[1:], strict=True):
                 m = sizes[i]
                 h = torch.relu_(torch.addmm(b[:m], h, w[:n, :m]))
