@@ -54,7 +54,7 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
     """Collect, train every kind, evaluate them and the expert; results by actor name plus checkpoints."""
     out = args.out / task
     out.mkdir(parents=True, exist_ok=True)
-    demos, summary, demo_seeds = collect(task, args.episodes, out / "demos.hdf5")
+    demos, summary, demo_seeds = collect(task, args.episodes, out / "demos.hdf5", args.force)
     common = {"episodes": args.eval_episodes, "seed": 0, "demo_seeds": demo_seeds, "force": True}
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
     checkpoints, train_s = {}, {}
@@ -69,14 +69,16 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
     return {"results": results, "checkpoints": checkpoints, "train_s": train_s, "collect": summary}
 
 
-def collect(task: str, episodes: int | None, out: Path) -> tuple[Path, dict[str, Any], range]:
+def collect(task: str, episodes: int | None, out: Path, force: bool) -> tuple[Path, dict[str, Any], range]:
     """``(file, summary, seeds)``: the task's ``DEMOS`` demonstrations (``episodes`` overrides the count),
-    seeds ``DEMO_SEED ...``, with the task's collector action noise."""
+    seeds ``DEMO_SEED ...``, with the task's collector action noise; ``force`` replaces an existing file."""
     from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
 
     default_episodes, noise = DEMOS[task]
     episodes = default_episodes if episodes is None else episodes
-    summary = collect_demos(TASK_ENVS[task], episodes, DEMO_SEED, out, progress=False, action_noise=noise)
+    summary = collect_demos(
+        TASK_ENVS[task], episodes, DEMO_SEED, out, force=force, progress=False, action_noise=noise
+    )
     return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
 
 
