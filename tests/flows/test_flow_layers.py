@@ -6,7 +6,7 @@ import io
 
 import pytest
 import torch
-from conftest import ALL_LAYERS, CONDITIONED_LAYERS, layer_inputs, perturb_
+from flow_test_helpers import ALL_LAYERS, CONDITIONED_LAYERS, layer_inputs, perturb_
 from torch.autograd.functional import jacobian
 
 from robo_flows.flows import ActNorm
