@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
-from robo_flows.evaluation.experiment import DEMO_SEED, TASK_ENVS, train_preset
+from robo_flows.evaluation.experiment import TASK_ENVS, collect, train_preset
 from robo_flows.evaluation.latency import select_action_timings, time_calls
 from robo_flows.evaluation.metrics import latency_summary
 from robo_flows.policy import FlowPolicy
@@ -54,7 +54,11 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
     """Collect, train every kind, evaluate them and the expert; results by actor name plus checkpoints."""
     out = args.out / task
     out.mkdir(parents=True, exist_ok=True)
-    demos, summary, demo_seeds = collect(task, args.episodes, out / "demos.hdf5", args.force)
+    default_episodes, noise = DEMOS[task]
+    episodes = default_episodes if args.episodes is None else args.episodes
+    demos, summary, demo_seeds = collect(
+        task, episodes, out / "demos.hdf5", action_noise=noise, force=args.force
+    )
     common = {"episodes": args.eval_episodes, "seed": 0, "demo_seeds": demo_seeds, "force": True}
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
     checkpoints, train_s = {}, {}
@@ -67,19 +71,6 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
         actor = policy_actor(checkpoints[kind])
         results[kind] = evaluate(actor, TASK_ENVS[task], out_dir=out / "eval" / kind, **common)
     return {"results": results, "checkpoints": checkpoints, "train_s": train_s, "collect": summary}
-
-
-def collect(task: str, episodes: int | None, out: Path, force: bool) -> tuple[Path, dict[str, Any], range]:
-    """``(file, summary, seeds)``: the task's ``DEMOS`` demonstrations (``episodes`` overrides the count),
-    seeds ``DEMO_SEED ...``, with the task's collector action noise; ``force`` replaces an existing file."""
-    from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
-
-    default_episodes, noise = DEMOS[task]
-    episodes = default_episodes if episodes is None else episodes
-    summary = collect_demos(
-        TASK_ENVS[task], episodes, DEMO_SEED, out, force=force, progress=False, action_noise=noise
-    )
-    return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
 
 
 def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.Namespace) -> list[dict]:

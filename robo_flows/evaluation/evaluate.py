@@ -65,7 +65,10 @@ def evaluate(
     start = time.perf_counter()
     envs = make_vector_env(env_id, min(num_envs, episodes), env_kwargs, perturb_steps=perturb_steps)
     try:
-        records = run_episodes(envs, actor, seeds, env.layout)
+        # the policy's draws follow the seed (reproducible results); the caller's RNG is left as it was
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            records = run_episodes(envs, actor, seeds, env.layout)
     finally:
         envs.close()
     wall = time.perf_counter() - start

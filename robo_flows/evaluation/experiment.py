@@ -21,11 +21,19 @@ TASK_ENVS = {
 DEMO_SEED = 0
 
 
-def collect(task: str, episodes: int, out: Path) -> tuple[Path, dict[str, Any], range]:
-    """``(file, summary, seeds)`` of ``episodes`` expert demonstrations of ``task`` written to ``out``."""
+def collect(
+    task: str, episodes: int, out: Path, *, action_noise: float = 0.0, force: bool = False
+) -> tuple[Path, dict[str, Any], range]:
+    """``(file, summary, seeds)`` of ``episodes`` expert demonstrations of ``task`` written to ``out``.
+
+    Seeds ``DEMO_SEED ...``; ``action_noise`` is the collector's DART-style noise on the executed actions;
+    ``force`` replaces an existing file.
+    """
     from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
 
-    summary = collect_demos(TASK_ENVS[task], episodes, DEMO_SEED, out, progress=False)
+    summary = collect_demos(
+        TASK_ENVS[task], episodes, DEMO_SEED, out, force=force, progress=False, action_noise=action_noise
+    )
     return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
 
 

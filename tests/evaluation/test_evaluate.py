@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from eval_toys import ToyDetourEnv
 
 from robo_flows.evaluation import evaluate, expert_actor
@@ -60,3 +61,30 @@ def test_perturbed_starts_move_the_first_observation(toy_env_id):
 def test_expert_on_an_env_without_one_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no scripted expert"):
         evaluate(expert_actor(), "CartPole-v1", 1, 0, tmp_path)
+
+
+class _NoisyActor:
+    """Steers like the expert plus torch noise, as a sampling policy draws its actions; keeps what it did."""
+
+    name = "noisy"
+
+    def __init__(self) -> None:
+        self.actions: list[np.ndarray] = []
+
+    def reset(self, rows=None) -> None:
+        pass
+
+    def act(self, obs, envs) -> np.ndarray:
+        action = expert_actor().act(obs, envs) + 0.5 * torch.randn(1, 4).numpy()
+        self.actions.append(action)
+        return action
+
+
+def test_a_sampling_policy_acts_the_same_for_the_same_seed(toy_env_id, tmp_path):
+    actors = [_NoisyActor(), _NoisyActor()]
+    for i, actor in enumerate(actors):
+        torch.manual_seed(100 + i)  # whatever the caller's RNG state, the evaluation seed decides
+        before = torch.random.get_rng_state()
+        evaluate(actor, toy_env_id, 3, 4, tmp_path / str(i))
+        assert torch.equal(torch.random.get_rng_state(), before)  # and the caller's RNG is left alone
+    np.testing.assert_array_equal(np.concatenate(actors[0].actions), np.concatenate(actors[1].actions))
