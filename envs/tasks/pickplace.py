@@ -1,6 +1,7 @@
 """PandaPickPlace: two identical cubes on the table; pick either and set it down on the target.
 
-The expert picks one of the two at random.  The executed mode is the cube that was lifted first (its centre
+The expert picks one of the two at random and sticks to it in a way the observation shows (see
+:meth:`PandaPickPlaceEnv.target_cube`).  The executed mode is the cube that was lifted first (its centre
 raised 4 cm above its resting height); success needs a cube within 3 cm of the target and out of the gripper.
 """
 
@@ -21,13 +22,16 @@ MIN_SEPARATION = 0.1
 START = np.array([0.4, 0.0, 0.2])
 START_NOISE = 0.02
 N_CUBES = 2
+NEAR_XY = 0.03  # m: within this horizontal distance of a cube the expert works on the nearest cube
+MOVING_SPEED = 0.1  # m/s: a horizontal EE speed above this shows which cube the EE is heading for
 
 
 class PandaPickPlaceEnv(PandaTaskEnv):
     """Observation ``ee_pos, ee_vel, finger_width, cube_0_{pos,quat,linvel,angvel}, cube_1_..., goal,
-    cube_0_from_ee, cube_1_from_ee, goal_from_cube_0, goal_from_cube_1`` (the differences
-    ``cube_i_pos - ee_pos`` and ``goal - cube_i_pos``: the millimetre alignments the task needs, given
-    directly); reward
+    cube_0_from_ee, cube_1_from_ee, goal_from_cube_0, goal_from_cube_1, cube_0_committed, cube_1_committed``
+    (the differences ``cube_i_pos - ee_pos`` and ``goal - cube_i_pos``: the millimetre alignments the task
+    needs, given directly; ``cube_i_committed``: 1 where :meth:`committed_cube` is ``i``, a function of the
+    observed state spelled out so that a policy need not learn its argmax); reward
     ``-min_i |cube_i - goal|``."""
 
     task_parts = {
@@ -36,6 +40,7 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         "goal": 3,
         **{f"cube_{i}_from_ee": 3 for i in range(N_CUBES)},
         **{f"goal_from_cube_{i}": 3 for i in range(N_CUBES)},
+        **{f"cube_{i}_committed": 1 for i in range(N_CUBES)},
     }
     mode_names = ("cube_0", "cube_1")
     start_finger_width = 0.08
@@ -81,11 +86,13 @@ class PandaPickPlaceEnv(PandaTaskEnv):
 
     def _task_obs(self) -> list[np.ndarray]:
         cubes = [s[:3] for s in self.cube_states]
+        committed = self.committed_cube()
         return [
             *self.cube_states,
             self.goal,
             *(c - self.ee_pos for c in cubes),
             *(self.goal - c for c in cubes),
+            *(np.array([float(i == committed)]) for i in range(N_CUBES)),
         ]
 
     def _success(self) -> bool:
@@ -97,6 +104,30 @@ class PandaPickPlaceEnv(PandaTaskEnv):
     def _reward(self) -> float:
         return -float(self._distances().min())
 
+    def committed_cube(self) -> int | None:
+        """Index of the cube the observed state commits the expert to, or None (at rest away from the cubes).
+
+        Near a cube (horizontally within ``NEAR_XY`` of one: aligning, grasping, carrying, releasing): the
+        cube nearest the EE in 3-D.  Away from the cubes and moving (horizontal speed above
+        ``MOVING_SPEED``): the cube the EE is heading for, ``argmax_i cos(ee_vel_xy, cube_i_xy - ee_xy)``."""
+        cubes = np.array([s[:3] for s in self.cube_states])
+        offsets = cubes - self.ee_pos
+        horizontal = np.linalg.norm(offsets[:, :2], axis=1)
+        if horizontal.min() < NEAR_XY:
+            return int(np.argmin(np.linalg.norm(offsets, axis=1)))
+        velocity = self.ee_vel[:2]
+        speed = float(np.linalg.norm(velocity))
+        if speed > MOVING_SPEED:
+            return int(np.argmax(offsets[:, :2] @ velocity / (horizontal * speed)))
+        return None
+
+    def target_cube(self) -> int:
+        """Index of the cube the expert works on: :meth:`committed_cube`, and where the state commits to none
+        (the start) the hidden random draw ``expert_mode`` -- the task's bimodality, which the motion shows
+        from the first step on."""
+        committed = self.committed_cube()
+        return self.mode_names.index(self.expert_mode) if committed is None else committed
+
     def _expert_action(self) -> np.ndarray:
-        cube = self.cube_states[self.mode_names.index(self.expert_mode)]
+        cube = self.cube_states[self.target_cube()]
         return pickplace_action(self.ee_pos, self.finger_width, cube[:3], 2 * CUBE_HALF, self.goal)
