@@ -92,3 +92,23 @@ def test_grasp_holds_the_cube_through_fast_carrying(make_env, seed):
 def test_expert_action_before_reset_raises(make_env):
     with pytest.raises(RuntimeError, match="reset"):
         make_env("RoboFlows/PandaReach-v0").unwrapped.expert_action()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pickplace_committed_flags_name_the_cube_the_expert_works_on(make_env, seed):
+    """cube_i_committed is 0 for both cubes at rest at the start, then one-hot on the cube the expert acts
+    on from the first step, and that is the cube it lifts (the expert's choice is read from the state)."""
+    env = make_env("RoboFlows/PandaPickPlace-v0")
+    u = env.unwrapped
+    obs, _ = env.reset(seed=seed)
+    flags = slice(-2, None)  # cube_0_committed, cube_1_committed: the last two values of the layout
+    assert list(u.obs_layout)[-2:] == ["cube_0_committed", "cube_1_committed"]
+    assert np.all(obs[flags] == 0.0) and u.committed_cube() is None
+    done = False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(u.expert_action())
+        done = terminated or truncated
+        assert obs[flags].sum() == 1.0 or (u.committed_cube() is None and obs[flags].sum() == 0.0)
+        if u.committed_cube() is not None:
+            assert obs[flags][u.committed_cube()] == 1.0 and u.target_cube() == u.committed_cube()
+    assert info["is_success"] and info["mode"] == u.mode_names[u.committed_cube()]
