@@ -29,7 +29,7 @@ from robo_flows.policy import FlowPolicy
 
 # task -> (demonstrations, collector action noise sigma).  Push and PickPlace policies drift off the clean
 # demonstrations after small errors; noise-injected demos (executed a* + N(0, sigma^2), recorded a*) cover the
-# recovery states (docs/policy.md).  PickPlace tolerates less noise (its expert needs 8 mm alignment).
+# recovery states (docs/policy.md).  PickPlace keeps only half its demos at sigma 0.2 within the time limit.
 DEMOS = {"reach": (200, 0.0), "detour": (200, 0.0), "push": (400, 0.2), "pickplace": (1000, 0.1)}
 LATENCY_ROUNDS = 5
 LATENCY_CALLS = 200
