@@ -8,6 +8,7 @@ from robo_flows.geometry.charts import (
     rotation_to_chart,
     rotvec_to_chart,
 )
+from robo_flows.geometry.pose_flow import PoseFlow
 from robo_flows.geometry.so3 import (
     exp_map,
     geodesic_distance,
@@ -25,16 +26,6 @@ from robo_flows.geometry.so3 import (
     vee,
 )
 from robo_flows.geometry.validation import check_rotation_matrices, check_sixd
-
-
-def __getattr__(name: str):
-    # PoseFlow needs robo_flows.flows; import it on first use so the pure maths stays light.
-    if name == "PoseFlow":
-        from robo_flows.geometry.pose_flow import PoseFlow
-
-        return PoseFlow
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "PoseFlow",
