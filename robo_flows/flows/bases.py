@@ -28,6 +28,13 @@ def diag_normal_log_prob(z: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
     return -0.5 * eps.square().sum(-1) - log_std.sum(-1) - 0.5 * _LOG_2PI * z.shape[-1]
 
 
+def tempered_normal_sample(mean: Tensor, log_std: Tensor, temperature: float) -> Tensor:
+    """``mean + T * exp(log_std) * eps`` with ``eps ~ N(0, I)``; ``T = 0`` returns (a copy of) the mean."""
+    if temperature == 0:
+        return mean.clone()
+    return mean + temperature * log_std.exp() * torch.randn_like(mean)
+
+
 class StandardNormal(nn.Module):
     """``N(0, I_D)``; ignores the context."""
 
@@ -77,9 +84,7 @@ class DiagGaussian(nn.Module):
 
     def sample(self, num: int, context: Tensor | None = None, temperature: float = 1.0) -> Tensor:
         mean, log_std = self._stats(num, context)
-        if temperature == 0:
-            return mean.clone()
-        return mean + temperature * log_std.exp() * torch.randn_like(mean)
+        return tempered_normal_sample(mean, log_std, temperature)
 
 
 class GaussianMixture(nn.Module):
@@ -128,7 +133,4 @@ class GaussianMixture(nn.Module):
         log_w, means, log_stds = self._stats(num, context)
         k = log_w.argmax(-1) if temperature == 0 else torch.multinomial(log_w.exp(), 1).squeeze(-1)
         rows = torch.arange(num, device=k.device)
-        mean, log_std = means[rows, k], log_stds[rows, k]
-        if temperature == 0:
-            return mean.clone()
-        return mean + temperature * log_std.exp() * torch.randn_like(mean)
+        return tempered_normal_sample(means[rows, k], log_stds[rows, k], temperature)

@@ -100,14 +100,14 @@ def build_flow(
         ctx = _encoded_size(context_encoder, context_features, encoded_context_features)
 
     transforms: list[nn.Module] = []
-    if standardize is not None:
-        mean, std = standardize
-        transforms.append(Standardize(mean, std, features))
+    standardizer = None if standardize is None else Standardize(*standardize, features)
+    if standardizer is not None:
+        transforms.append(standardizer)
     if bounds is not None:
         low, high = bounds
-        if standardize is not None:
-            low = (torch.as_tensor(low) - transforms[0].mean) / transforms[0].std
-            high = (torch.as_tensor(high) - transforms[0].mean) / transforms[0].std
+        if standardizer is not None:  # the box is given in data units; Bounded sees standardized values
+            low = (torch.as_tensor(low) - standardizer.mean) / standardizer.std
+            high = (torch.as_tensor(high) - standardizer.mean) / standardizer.std
         transforms.append(Bounded(low, high, features))
     coupling = kind in ("realnvp", "nsf")
     for i in range(layers):

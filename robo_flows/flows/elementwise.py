@@ -69,8 +69,9 @@ class Bounded(nn.Module):
                 f"high={self.high.tolist()}) that is this flow's support, "
                 f"e.g. {x[outside.any(-1)][0].tolist()}"
             )
-        z = torch.log(u) - torch.log1p(-u)
-        ladj = -(torch.log(self.high - self.low) + torch.log(u) + torch.log1p(-u)).sum(-1)
+        log_u, log_1mu = torch.log(u), torch.log1p(-u)
+        z = log_u - log_1mu
+        ladj = -(torch.log(self.high - self.low) + log_u + log_1mu).sum(-1)
         return z, ladj
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
