@@ -78,7 +78,9 @@ def test_both_symmetric_twins_are_drawn():
     # The only graspable side is x: half the closing axes point along +x, half along -x.
     assert np.allclose(np.abs(R[:, 0, 1]), 1.0)
     assert 0.4 < np.mean(R[:, 0, 1] > 0) < 0.6
-    np.testing.assert_allclose(rot_z_pi(R)[:, :, 2], R[:, :, 2])
+    twin = rot_z_pi(R)  # the same grasp with the fingers swapped: closing and x axes flip, approach stays
+    np.testing.assert_allclose(twin[:, :, :2], -R[:, :, :2])
+    np.testing.assert_allclose(twin[:, :, 2], R[:, :, 2])
 
 
 def test_noise_has_the_requested_scale():

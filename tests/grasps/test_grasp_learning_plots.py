@@ -16,7 +16,7 @@ def test_fork_fingers_sit_across_the_closing_axis_and_behind_the_tcp():
     np.testing.assert_allclose(right[1], t + [0, 0.04, 0])
     np.testing.assert_allclose(left[0], t + [-0.05, -0.04, 0])
     np.testing.assert_allclose(stem[1] - stem[0], [-0.05, 0, 0])
-    np.testing.assert_allclose(palm, [left[0], right[0]])
+    np.testing.assert_allclose(np.subtract(*palm[::-1]), [0, 0.08, 0])  # the palm spans the opening, along y
 
 
 @pytest.mark.parametrize(
