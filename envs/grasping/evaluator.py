@@ -237,7 +237,7 @@ class GraspEvaluator:
 
     def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:
         """Place the open hand's TCP at (R, t) and report any contact with the object (no stepping)."""
-        self._place(R, t)
+        self.place(R, t)
         return len(self._p.getClosestPoints(self.hand, self._object, 0.0)) > 0
 
     def _restore_scene(self) -> None:
@@ -258,7 +258,7 @@ class GraspEvaluator:
                 force=self.config.finger_force,
             )
 
-    def _place(self, R: np.ndarray, t: np.ndarray) -> None:
+    def place(self, R: np.ndarray, t: np.ndarray) -> None:
         """Teleport the hand (and its constraint target) so its TCP is at (R, t)."""
         _, pos = hand_pose(R, t)
         q = matrix_to_quaternion(R)

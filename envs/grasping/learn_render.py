@@ -7,9 +7,8 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 from robo_flows_envs.grasping.evaluator import GraspEvaluator
-from robo_flows_envs.grasping.gripper import MAX_OPENING, hand_pose
+from robo_flows_envs.grasping.gripper import MAX_OPENING
 from robo_flows_envs.grasping.objects import Primitive
-from robo_flows_envs.grasping.rotations import matrix_to_quaternion
 
 
 def render_grasps(
@@ -31,8 +30,7 @@ def render_grasps(
         view = p.computeViewMatrixFromYawPitchRoll((0, 0, 0), distance, 45.0, -30.0, 0.0, 2)
         projection = p.computeProjectionMatrixFOV(50.0, 1.0, 0.02, 3.0)
         for Ri, ti in zip(R, t, strict=True):
-            _, base = hand_pose(Ri, ti)
-            p.resetBasePositionAndOrientation(ev.hand, base, matrix_to_quaternion(Ri))
+            ev.place(Ri, ti)
             for j in ev.fingers:
                 p.resetJointState(ev.hand, j, MAX_OPENING / 2)
             _, _, rgba, _, _ = p.getCameraImage(size, size, view, projection, renderer=p.ER_TINY_RENDERER)
