@@ -127,10 +127,9 @@ class FlowPolicy:
                 f"select_action got {n} observations, the running episodes have {self._history.shape[0]}; "
                 "call reset() before changing the batch size"
             )
-        self._history[self._fresh] = flat[self._fresh, None, :]
-        self._history[~self._fresh] = np.concatenate(
-            [self._history[~self._fresh, 1:], flat[~self._fresh, None, :]], axis=1
-        )
+        self._history[:, :-1] = self._history[:, 1:]  # shift every row's window by one step ...
+        self._history[:, -1] = flat
+        self._history[self._fresh] = flat[self._fresh, None, :]  # ... and fill new episodes' windows
         self._fresh[:] = False
         replan = self._remaining == 0
         if replan.any():

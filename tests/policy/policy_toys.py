@@ -42,11 +42,14 @@ def make_model(
     kind: str = "flow",
     action_horizon: int = 4,
     obs_keys: list[str] | None = None,
+    obs_horizon: int = 1,
     **cfg_overrides,
 ):
     """An untrained model of ``kind`` on the toy data (``obs_keys``: all), small enough for fast tests."""
     torch.manual_seed(0)
-    data = DemoDataset(toy_file, obs_keys=obs_keys, obs_horizon=1, action_horizon=action_horizon, split="all")
+    data = DemoDataset(
+        toy_file, obs_keys=obs_keys, obs_horizon=obs_horizon, action_horizon=action_horizon, split="all"
+    )
     obs_norm, act_norm = data.fit_normalizers("meanstd")
     settings = {
         "flow_layers": 2,
@@ -62,7 +65,7 @@ def make_model(
         cfg,
         obs_dim=data.obs_dim,
         act_dim=data.act_dim,
-        obs_horizon=1,
+        obs_horizon=obs_horizon,
         action_horizon=action_horizon,
         obs_normalizer=obs_norm,
         action_normalizer=act_norm,

@@ -83,8 +83,6 @@ def test_best_of_keeps_the_sample_of_highest_log_density(toy_file):
     torch.manual_seed(3)
     chosen = model.sample_chunk(obs, best_of=7, temperature=1.0)
     torch.testing.assert_close(chosen, model.unnormalize_chunk(best))
-    # and the chosen chunks are at least as likely as a plain sample's
-    assert bool((logp.max(0).values >= logp[0]).all())
 
 
 def test_mixture_log_prob_matches_torch_distributions():

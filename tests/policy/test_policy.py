@@ -52,6 +52,27 @@ def test_policy_on_a_subset_of_keys_reads_the_full_env_observation(toy_file):
         policy.select_action(np.zeros(5))
 
 
+def test_observation_windows_slide_and_restart_at_a_reset(toy_file, monkeypatch):
+    model, data = make_model(toy_file, "flow", obs_horizon=3)
+    policy = FlowPolicy(model, data.obs_keys, {"obs_layout": LAYOUT}, n_action_steps=1)
+    windows = []
+
+    def fake_sample(window):
+        windows.append(window.copy())
+        return np.zeros((len(window), 4, 3))
+
+    monkeypatch.setattr(policy, "_sample", fake_sample)
+    obs = observations(8).reshape(4, 2, OBS_DIM)  # 4 steps of 2 episodes
+    for t in range(4):
+        if t == 2:
+            policy.reset(np.array([False, True]))  # episode 1 restarts at step 2
+        policy.select_action(obs[t])
+    np.testing.assert_array_equal(windows[0][0], obs[[0, 0, 0], 0])  # padded by the first observation
+    np.testing.assert_array_equal(windows[3][0], obs[[1, 2, 3], 0])  # the last three observations
+    np.testing.assert_array_equal(windows[2][1], obs[[2, 2, 2], 1])  # restarted: padded again
+    np.testing.assert_array_equal(windows[3][1], obs[[2, 2, 3], 1])
+
+
 def test_receding_horizon_executes_n_action_steps_then_replans(toy_file, monkeypatch):
     policy = toy_policy(toy_file, "flow", n_action_steps=3)
     chunks = [np.full((1, 4, 3), float(i)) + np.arange(4)[None, :, None] / 10 for i in range(3)]
