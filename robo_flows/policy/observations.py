@@ -37,11 +37,15 @@ class ObservationAdapter:
                     f"obs_keys {self.obs_keys} cover {subset} values of the layout {self.layout}, "
                     f"but the policy was trained on {self.obs_dim}"
                 )
-
-    @property
-    def layout_dim(self) -> int | None:
-        """Size of a full flat observation in layout order, or None without a layout."""
-        return None if self.layout is None else sum(self.layout.values())
+        # size of a full flat observation in layout order, and the columns of obs_keys in it (or None)
+        self.layout_dim: int | None = None
+        self._columns: np.ndarray | None = None
+        if self.layout is not None:
+            self.layout_dim = sum(self.layout.values())
+            start = dict(zip(self.layout, np.cumsum([0, *self.layout.values()])[:-1], strict=True))
+            self._columns = np.concatenate(
+                [np.arange(start[k], start[k] + self.layout[k]) for k in self.obs_keys]
+            )
 
     def __call__(self, obs: np.ndarray | Mapping[str, np.ndarray]) -> tuple[np.ndarray, bool]:
         """Return ``(flat [N, obs_dim] float32, batched)``; ``batched`` is False for a single observation."""
@@ -85,13 +89,9 @@ class ObservationAdapter:
                 f"got shape {obs.shape}"
             )
         batched = obs.ndim == 2
-        flat = obs.reshape(-1, obs.shape[-1]).astype(np.float64, copy=False)
-        if self.layout is not None and flat.shape[-1] == self.layout_dim:
-            start = np.cumsum([0, *self.layout.values()])
-            offsets = dict(zip(self.layout, start[:-1], strict=True))
-            flat = np.concatenate(
-                [flat[:, offsets[k] : offsets[k] + self.layout[k]] for k in self.obs_keys], axis=-1
-            )
+        flat = obs.reshape(-1, obs.shape[-1])
+        if self._columns is not None and flat.shape[-1] == self.layout_dim:
+            flat = flat[:, self._columns]
         self._check_size(flat.shape[-1], "observation")
         return flat, batched
 
