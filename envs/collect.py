@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +39,8 @@ import h5py
 import numpy as np
 import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
 from tqdm import tqdm
+
+from robo_flows.atomic import atomic_write
 
 
 @dataclass
@@ -171,14 +172,13 @@ def collect_demos(
     probe = gym.make(env_id, **env_kwargs)
     layout = dict(probe.unwrapped.obs_layout)
     probe.close()
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     attempted = successes = kept = 0
     lengths: list[int] = []
     modes: Counter[str] = Counter()
     executed: Counter[str] = Counter()
     bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
     try:
-        with h5py.File(tmp, "w") as f:
+        with atomic_write(out) as tmp, h5py.File(tmp, "w") as f:
             data = f.create_group("data")
             for episode in _episodes(env_id, env_kwargs, seeds, workers, action_noise):
                 attempted += 1
@@ -203,10 +203,8 @@ def collect_demos(
                     "action_noise": action_noise,
                 }
             )
-        os.replace(tmp, out)
     finally:
         bar.close()
-        tmp.unlink(missing_ok=True)
     return {
         "attempted": attempted,
         "kept": kept,

@@ -29,6 +29,7 @@ from robo_flows_envs.grasping.analytic import analytic_grasps
 from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
 from robo_flows_envs.grasping.objects import DESCRIPTOR_DIM, KINDS, describe, sample_primitives
 
+from robo_flows.atomic import atomic_write
 from robo_flows.data.grasps import GRASP_FILE_KIND, GRASP_FORMAT_VERSION
 
 
@@ -88,7 +89,10 @@ def generate_grasp_dataset(
         "translations": np.concatenate([t for _, t in poses]).astype(np.float32),
         "success": success.astype(bool),
     }
-    _write_atomic(out, attrs, arrays)
+    with atomic_write(out) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs.update(attrs)
+        for name, value in arrays.items():
+            f.create_dataset(name, data=value)
     per_grasp_kind = kinds[object_index]
     return {
         "path": out,
@@ -103,19 +107,3 @@ def generate_grasp_dataset(
         "grasps_per_s": len(success) / seconds,
         "workers": workers,
     }
-
-
-def _write_atomic(path: str, attrs: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write an HDF5 file to a temp file beside ``path`` and rename it over ``path``."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs.update(attrs)
-            for name, value in arrays.items():
-                f.create_dataset(name, data=value)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

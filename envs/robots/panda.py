@@ -8,7 +8,6 @@ position target and a finger opening.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Sequence
 from functools import cache
@@ -17,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pybullet as p
 import pybullet_data
+
+from robo_flows.atomic import atomic_write
 
 ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
 FINGER_JOINTS = (9, 10)
@@ -51,9 +52,8 @@ def _coarse_urdf(original: str) -> str:
     if (
         not path.exists()
     ):  # written once per machine, atomically, so concurrent workers never read a partial file
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            tmp.write_text(text)
     return str(path)
 
 

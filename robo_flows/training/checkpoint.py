@@ -8,12 +8,12 @@ strings, None and containers of them are stored, so it loads without unpickling 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from robo_flows.atomic import atomic_write
 
 FORMAT_VERSION = 1
 CHECKPOINT_KINDS: tuple[str, ...] = ("policy", "grasp")
@@ -29,17 +29,8 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     A reader (or a crash) never sees a half-written file: ``path`` holds either the old or the new checkpoint.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        torch.save(state, tmp)
     return path
 
 
