@@ -155,7 +155,9 @@ class Trainer:
         """Train to ``cfg.steps`` (continuing from ``last.pt`` if ``resume``); returns a summary dict."""
         ctx = DistContext.setup(self.cfg.device)
         try:
-            return self._fit(ctx, resume)
+            summary = self._fit(ctx, resume)
+            ctx.barrier()  # every rank is past its last collective before the process group is torn down
+            return summary
         finally:
             ctx.close()
 
