@@ -4,9 +4,8 @@
 ``FlowPolicy`` runs any of them in a control loop (receding horizon, numpy in and out).
 """
 
-from robo_flows.policy.build import MODEL_CLASSES, build_policy_model
 from robo_flows.policy.config import MODEL_KINDS, ModelConfig
-from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.models import MODEL_CLASSES, PolicyModel, build_policy_model
 from robo_flows.policy.observations import ObservationAdapter
 from robo_flows.policy.policy import FlowPolicy
 

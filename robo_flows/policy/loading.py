@@ -9,9 +9,9 @@ import torch
 
 from robo_flows.config import load_config
 from robo_flows.data.normalizer import Normalizer
-from robo_flows.policy.build import MODEL_CLASSES, build_policy_model
 from robo_flows.policy.config import ModelConfig
-from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.models import MODEL_CLASSES, build_policy_model
+from robo_flows.policy.models.base import PolicyModel
 
 
 def load_policy_model(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.models.base import PolicyModel
 from robo_flows.policy.observations import ObservationAdapter
 
 Observation = np.ndarray | Mapping[str, np.ndarray]

@@ -11,7 +11,7 @@ from policy_toys import make_model
 from robo_flows.data import Normalizer
 from robo_flows.policy import ModelConfig, build_policy_model
 from robo_flows.policy.dequantize import dequantize_in_box
-from robo_flows.policy.mixture import mixture_log_prob
+from robo_flows.policy.models.gmm import mixture_log_prob
 
 
 @pytest.mark.parametrize("kind", ["flow", "gmm"])

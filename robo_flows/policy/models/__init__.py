@@ -1,4 +1,8 @@
-"""``build_policy_model``: the one constructor the trainer and the policy loader call."""
+"""Policy model kinds on one base (``PolicyModel``): the registry ``MODEL_CLASSES``, ``build_policy_model``.
+
+A kind is one module here (``flow.py``, ``mse.py``, ``gmm.py``, ...) holding a ``PolicyModel`` subclass;
+``build_policy_model`` is the one constructor the trainer and the policy loader call.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import torch
 
 from robo_flows.data.normalizer import Normalizer
 from robo_flows.policy.config import ModelConfig
-from robo_flows.policy.flow_model import FlowChunkModel
-from robo_flows.policy.mixture import MixtureChunkModel
-from robo_flows.policy.model import PolicyModel
-from robo_flows.policy.regression import RegressionChunkModel
+from robo_flows.policy.models.base import PolicyModel
+from robo_flows.policy.models.flow import FlowChunkModel
+from robo_flows.policy.models.gmm import MixtureChunkModel
+from robo_flows.policy.models.mse import RegressionChunkModel
 
 MODEL_CLASSES: dict[str, type[PolicyModel]] = {
     "flow": FlowChunkModel,

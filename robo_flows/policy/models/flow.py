@@ -17,7 +17,7 @@ import torch
 
 from robo_flows.flows import build_flow
 from robo_flows.policy.config import ModelConfig
-from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.models.base import PolicyModel
 
 
 class FlowChunkModel(PolicyModel):

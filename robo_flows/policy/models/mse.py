@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from robo_flows.policy.config import ModelConfig
-from robo_flows.policy.model import PolicyModel
+from robo_flows.policy.models.base import PolicyModel
 from robo_flows.policy.networks import mlp
 
 
