@@ -248,7 +248,10 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, markd
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     out = []
     for j, row in enumerate(cells):
-        parts = [c.rjust(w) if numeric[i] and j else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        parts = [
+            c.rjust(w) if numeric[i] and j else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         out.append("  ".join(parts).rstrip())
         if j == 0:
             out.append("  ".join("-" * w for w in widths))
