@@ -3,17 +3,24 @@
 Each env owns its own ``p.connect(p.DIRECT)`` client id and passes it to every call, so many envs live in one
 process (and in gymnasium's async vector envs) without touching pybullet's global default client.
 
-Time: one control period of ``CONTROL_PERIOD = 0.04 s`` (as panda-gym) is ``SUBSTEPS`` physics steps of
-``PHYSICS_DT`` each.  Frames: world z is up, the table top is the plane z = 0, the robot base sits at the
-origin and the workspace lies at x > 0.
+Time: one control period of ``CONTROL_PERIOD = 0.04 s`` (as panda-gym) is ``substeps`` physics steps of
+``timestep`` seconds each, ``timestep * substeps = CONTROL_PERIOD``; the default is ``SUBSTEPS = 4`` steps of
+``PHYSICS_DT = 10 ms`` (panda-gym: 20 steps of 2 ms).  The control period is the task's, not the physics':
+actions move the EE at most 5 cm per 0.04 s whatever the physics resolution, so episodes, time limits and
+demonstrations mean the same at every setting.  Frames: world z is up, the table top is the plane z = 0, the
+robot base sits at the origin and the workspace lies at x > 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import math
+
 import numpy as np
 import pybullet as p
+
+from robo_flows.errors import EnvError
 
 CONTROL_PERIOD = 0.04
 SUBSTEPS = 4
@@ -24,17 +31,51 @@ GRAVITY = -9.81
 # table top z = 0, extends from behind the robot base to well past the workspace
 TABLE_HALF_EXTENTS = (0.65, 0.6, 0.02)
 TABLE_CENTER = (0.45, 0.0, -0.02)
+PERIOD_TOLERANCE = 1e-9  # s: how closely timestep * substeps must give the control period
+
+
+def physics_settings(timestep: float | None = None, substeps: int | None = None) -> tuple[float, int]:
+    """Validated ``(timestep, substeps)`` with ``timestep * substeps == CONTROL_PERIOD`` (within 1e-9 s).
+
+    Either may be left out and follows from the other (``substeps = 20`` gives 2 ms steps; ``timestep =
+    0.002`` gives 20 substeps); both left out give the default 4 x 10 ms.  Raises ``EnvError`` for a
+    non-positive or non-finite timestep, a substep count that is not a positive int, or a product that is not
+    the control period."""
+    if substeps is not None and (
+        isinstance(substeps, bool) or not isinstance(substeps, int | np.integer) or substeps < 1
+    ):
+        raise EnvError(f"physics_substeps must be a positive int, got {substeps!r}")
+    if timestep is not None:
+        if isinstance(timestep, bool) or not isinstance(timestep, int | float | np.floating | np.integer):
+            raise EnvError(f"physics_timestep must be a number of seconds, got {timestep!r}")
+        if not math.isfinite(timestep) or timestep <= 0.0:
+            raise EnvError(f"physics_timestep must be a finite number of seconds > 0, got {timestep!r}")
+    if timestep is None and substeps is None:
+        return PHYSICS_DT, SUBSTEPS
+    if timestep is None:
+        return CONTROL_PERIOD / int(substeps), int(substeps)
+    n = int(substeps) if substeps is not None else max(1, round(CONTROL_PERIOD / float(timestep)))
+    if abs(float(timestep) * n - CONTROL_PERIOD) > PERIOD_TOLERANCE:
+        raise EnvError(
+            f"physics_timestep * physics_substeps must equal the control period {CONTROL_PERIOD} s, got "
+            f"{timestep} * {n} = {float(timestep) * n:.9g} s (e.g. physics_timestep=0.002, physics_substeps=20)"
+        )
+    return float(timestep), n
 
 
 class Sim:
-    """A DIRECT-mode physics client with the task's fixed settings; ``close()`` disconnects it."""
+    """A DIRECT-mode physics client with the task's fixed settings; ``close()`` disconnects it.
 
-    def __init__(self) -> None:
+    ``timestep`` / ``substeps``: the physics step (s) and the steps per control period, validated by
+    :func:`physics_settings`."""
+
+    def __init__(self, timestep: float | None = None, substeps: int | None = None) -> None:
+        self.timestep, self.substeps = physics_settings(timestep, substeps)
         self.cid: int = p.connect(p.DIRECT)
         if self.cid < 0:
             raise RuntimeError("pybullet could not open a DIRECT physics client")
         p.setPhysicsEngineParameter(
-            fixedTimeStep=PHYSICS_DT,
+            fixedTimeStep=self.timestep,
             numSolverIterations=SOLVER_ITERATIONS,
             deterministicOverlappingPairs=1,
             physicsClientId=self.cid,
@@ -44,8 +85,8 @@ class Sim:
         self.table = self.box(TABLE_HALF_EXTENTS, TABLE_CENTER, mass=0.0, rgba=(0.82, 0.74, 0.62, 1.0))
 
     def step(self) -> None:
-        """Advance one control period (``SUBSTEPS`` physics steps)."""
-        for _ in range(SUBSTEPS):
+        """Advance one control period (``substeps`` physics steps)."""
+        for _ in range(self.substeps):
             p.stepSimulation(physicsClientId=self.cid)
 
     def box(
@@ -112,7 +153,13 @@ class Sim:
     def restore(self, state_id: int) -> None:
         p.restoreState(stateId=state_id, physicsClientId=self.cid)
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has disconnected the client."""
+        return self.cid < 0
+
     def close(self) -> None:
+        """Disconnect the client; closing twice is harmless."""
         if self.cid >= 0 and p.isConnected(self.cid):
             p.disconnect(self.cid)
         self.cid = -1
