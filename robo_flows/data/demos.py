@@ -1,14 +1,15 @@
-"""``DemoDataset``: windows of past observations and future actions from a robomimic-layout HDF5 file.
+"""``DemoDataset``: windows of past observations and future actions from a demonstration file.
 
 Item ``i`` is one window (see ``windows.window_indices``)::
 
     {"obs":     float32 [obs_horizon, obs_dim]      raw observations up to and including step t,
      "actions": float32 [action_horizon, act_dim]   raw actions from step t on}
 
-Episodes are split, never windows: the file's ``mask/train`` / ``mask/valid`` when present (one of them is
-enough, the other split is its complement), else a split seeded by ``split_seed`` that holds out
-``round(valid_fraction * n_episodes)`` episodes (at least one when ``valid_fraction > 0`` and there are two or
-more episodes).
+The file is read once (``read_demo_file``); ``DemoDataset.splits`` builds train and valid from that one
+``DemoFile``.  Episodes are split, never windows: the file's ``mask/train`` / ``mask/valid`` when present
+(one of them is enough, the other split is its complement), else a split seeded by ``split_seed`` that holds
+out ``round(valid_fraction * n_episodes)`` episodes (at least one when ``valid_fraction > 0`` and there are
+two or more episodes).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import torch
 from torch.utils.data import Dataset
 
 from robo_flows.data.normalizer import Normalizer
-from robo_flows.data.robomimic import Episode, read_demo_file
+from robo_flows.data.robomimic import DemoFile, Episode, read_demo_file
 from robo_flows.data.windows import window_indices
+from robo_flows.errors import DataError
 
 SPLITS: tuple[str, ...] = ("train", "valid", "all")
 
@@ -37,7 +39,7 @@ def split_episodes(
                 continue
             unknown = sorted(set(listed) - set(names))
             if unknown:
-                raise ValueError(f"mask/{split} names demos that are not in the file: {unknown[:5]}")
+                raise DataError(f"mask/{split} names demos that are not in the file: {unknown[:5]}")
         if "train" in masks:
             train = set(masks["train"])
             valid = set(masks["valid"]) if "valid" in masks else set(names) - train
@@ -56,15 +58,17 @@ def split_episodes(
 
 
 class DemoDataset(Dataset):
-    """Windows over the episodes of one split of a robomimic-layout file (raw values, see module doc).
+    """Windows over the episodes of one split of a demonstration file (raw values, see module doc).
 
-    Attributes: ``obs_dim``, ``act_dim``, ``obs_keys`` (concatenation order), ``env_args`` (dict from the
-    file's ``data`` attrs), ``episodes`` (names in this split), ``obs_horizon``, ``action_horizon``.
+    ``source`` is a path (read here) or an already read :class:`DemoFile` (then ``obs_keys`` must be None
+    or the file's own).  Attributes: ``obs_dim``, ``act_dim``, ``obs_keys`` (concatenation order),
+    ``env_args`` (dict from the file's ``data`` attrs), ``episodes`` (names in this split), ``obs_horizon``,
+    ``action_horizon``, ``demo_file`` (the whole file in memory, shared between splits).
     """
 
     def __init__(
         self,
-        path: str | Path,
+        source: str | Path | DemoFile,
         obs_keys: list[str] | None = None,
         obs_horizon: int = 1,
         action_horizon: int = 8,
@@ -74,7 +78,13 @@ class DemoDataset(Dataset):
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        demo_file = read_demo_file(path, obs_keys)
+        if isinstance(source, DemoFile):
+            if obs_keys is not None and list(obs_keys) != source.obs_keys:
+                raise ValueError(f"obs_keys {obs_keys} differ from the read file's {source.obs_keys}")
+            demo_file = source
+        else:
+            demo_file = read_demo_file(source, obs_keys)
+        self.demo_file = demo_file
         names = [ep.name for ep in demo_file.episodes]
         chosen = (
             names
@@ -93,7 +103,7 @@ class DemoDataset(Dataset):
         self.act_dim = int(first.actions.shape[1])
         for ep in demo_file.episodes:
             if ep.obs.shape[1] != self.obs_dim or ep.actions.shape[1] != self.act_dim:
-                raise ValueError(
+                raise DataError(
                     f"{self.path}: demo {ep.name!r} has obs_dim {ep.obs.shape[1]} / act_dim "
                     f"{ep.actions.shape[1]}, "
                     f"demo {first.name!r} has {self.obs_dim} / {self.act_dim}"
@@ -110,6 +120,27 @@ class DemoDataset(Dataset):
             [len(ep.obs) for ep in episodes], self.obs_horizon, self.action_horizon
         )
 
+    @classmethod
+    def splits(
+        cls,
+        source: str | Path | DemoFile,
+        obs_keys: list[str] | None = None,
+        *,
+        obs_horizon: int = 1,
+        action_horizon: int = 8,
+        valid_fraction: float = 0.1,
+        split_seed: int = 0,
+    ) -> tuple[DemoDataset, DemoDataset]:
+        """``(train, valid)`` of one file, read once."""
+        demo_file = source if isinstance(source, DemoFile) else read_demo_file(source, obs_keys)
+        common = {
+            "obs_horizon": obs_horizon,
+            "action_horizon": action_horizon,
+            "valid_fraction": valid_fraction,
+            "split_seed": split_seed,
+        }
+        return cls(demo_file, split="train", **common), cls(demo_file, split="valid", **common)
+
     def __len__(self) -> int:
         return len(self._obs_idx)
 
@@ -124,7 +155,7 @@ class DemoDataset(Dataset):
     def fit_normalizers(self, mode: str = "meanstd") -> tuple[Normalizer, Normalizer]:
         """``(obs_normalizer, action_normalizer)`` fitted to every step of this split."""
         if len(self._obs) == 0:
-            raise ValueError(f"cannot fit normalizers on the empty {self.split!r} split of {self.path}")
+            raise DataError(f"cannot fit normalizers on the empty {self.split!r} split of {self.path}")
         return (
             Normalizer.fit(torch.from_numpy(self._obs), mode),
             Normalizer.fit(torch.from_numpy(self._actions), mode),

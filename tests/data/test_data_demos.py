@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 import torch
 
 from robo_flows.data import DemoDataset, read_demo_file, split_episodes, write_demo_file
+from robo_flows.errors import DataError
 
 
 def _episode(i: int, length: int) -> dict:
@@ -60,7 +62,7 @@ def test_default_obs_keys_sorted_without_layout(tmp_path):
 
 
 def test_missing_obs_key_error_names_it_and_lists_available(demo_path):
-    with pytest.raises(KeyError, match=r"'vel'.*available keys: \['img', 'pos'\]"):
+    with pytest.raises(DataError, match=r"'vel'.*available keys: \['img', 'pos'\]"):
         DemoDataset(demo_path, obs_keys=["pos", "vel"])
 
 
@@ -70,10 +72,10 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 
 def test_non_finite_values_are_rejected(tmp_path):
-    ep = _episode(0, 4)
-    ep["actions"][2, 1] = np.nan
-    path = write_demo_file(tmp_path / "nan.hdf5", [ep])
-    with pytest.raises(ValueError, match="non-finite"):
+    path = write_demo_file(tmp_path / "nan.hdf5", [_episode(0, 4)])
+    with h5py.File(path, "r+") as f:  # a file damaged after writing (our writer refuses NaN)
+        f["data/demo_0/actions"][2, 1] = np.nan
+    with pytest.raises(DataError, match="demo_0.*non-finite"):
         DemoDataset(path)
 
 
@@ -99,7 +101,7 @@ def test_split_follows_file_mask(tmp_path):
 
 
 def test_mask_with_unknown_demo_is_rejected():
-    with pytest.raises(ValueError, match="demo_9"):
+    with pytest.raises(DataError, match="demo_9"):
         split_episodes(["demo_0", "demo_1"], {"train": ["demo_9"]}, 0.1, 0)
 
 
@@ -129,3 +131,19 @@ def test_fit_normalizers_uses_every_step_of_the_split(demo_path):
 def test_write_refuses_to_overwrite(demo_path):
     with pytest.raises(FileExistsError):
         write_demo_file(demo_path, [_episode(0, 2)])
+
+
+def test_splits_read_the_file_once_and_match_the_datasets_of_the_path(demo_path, monkeypatch):
+    import robo_flows.data.demos as demos
+
+    reads = []
+    real = demos.read_demo_file
+    monkeypatch.setattr(demos, "read_demo_file", lambda *a: reads.append(a) or real(*a))
+    train, valid = DemoDataset.splits(demo_path, obs_horizon=2, action_horizon=3, valid_fraction=0.3)
+    assert len(reads) == 1 and train.demo_file is valid.demo_file
+    monkeypatch.undo()
+    alone = DemoDataset(demo_path, split="valid", obs_horizon=2, action_horizon=3, valid_fraction=0.3)
+    assert valid.episodes == alone.episodes and len(valid) == len(alone)
+    assert all(torch.equal(valid[i]["actions"], alone[i]["actions"]) for i in range(len(alone)))
+    with pytest.raises(ValueError, match="differ from the read file"):
+        DemoDataset(train.demo_file, obs_keys=["img"])
