@@ -27,9 +27,9 @@ NEAR, FAR = 0.02, 5.0  # m: clipping planes of every camera
 @dataclass(frozen=True)
 class CameraPose:
     """A fixed camera looking at ``target`` [3] from ``distance`` (m), as pybullet's
-    ``computeViewMatrixFromYawPitchRoll``: ``yaw`` degrees about world z (90: the camera on the +x side, facing
-    the robot), ``pitch`` degrees of tilt (negative: looking down); ``fov`` is the vertical field of view in
-    degrees."""
+    ``computeViewMatrixFromYawPitchRoll``: ``yaw`` degrees about world z (90: the camera on the +x side,
+    facing the robot), ``pitch`` degrees of tilt (negative: looking down); ``fov``: vertical field of view
+    in degrees."""
 
     target: tuple[float, float, float]
     distance: float
@@ -45,7 +45,9 @@ def check_size(name: str, value: object) -> int:
     return int(value)
 
 
-def capture(cid: int, width: int, height: int, view: Sequence[float], projection: Sequence[float]) -> np.ndarray:
+def capture(
+    cid: int, width: int, height: int, view: Sequence[float], projection: Sequence[float]
+) -> np.ndarray:
     """One TinyRenderer frame of client ``cid``: uint8 ``[height, width, 3]``."""
     _, _, rgba, _, _ = p.getCameraImage(
         width,

@@ -13,9 +13,8 @@ robot base sits at the origin and the workspace lies at x > 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pybullet as p
@@ -58,7 +57,8 @@ def physics_settings(timestep: float | None = None, substeps: int | None = None)
     if abs(float(timestep) * n - CONTROL_PERIOD) > PERIOD_TOLERANCE:
         raise EnvError(
             f"physics_timestep * physics_substeps must equal the control period {CONTROL_PERIOD} s, got "
-            f"{timestep} * {n} = {float(timestep) * n:.9g} s (e.g. physics_timestep=0.002, physics_substeps=20)"
+            f"{timestep} * {n} = {float(timestep) * n:.9g} s "
+            "(e.g. physics_timestep=0.002, physics_substeps=20)"
         )
     return float(timestep), n
 

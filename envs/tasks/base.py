@@ -9,10 +9,11 @@ Commands outside [-1, 1] saturate at the bound (the actuator limit), like a velo
 actions of the wrong shape or with NaN/inf raise ``ValueError``.
 
 Observation (``obs_mode``):
-  * ``"state"`` (default): a flat float32 vector; ``obs_layout`` (ordered name -> size) says which slice is what.
+  * ``"state"`` (default): a flat float32 vector; ``obs_layout`` (ordered name -> size) says which slice
+    is what.
   * ``"rgb"``: a ``gymnasium.spaces.Dict`` of the robot's own state parts (``ee_pos``, ``ee_vel``,
-    ``finger_width``: what a real arm knows of itself, as ManiSkill's ``"rgb"`` mode keeps the agent state) and
-    one uint8 ``[camera_height, camera_width, 3]`` image per camera, keyed ``<camera>_image``.
+    ``finger_width``: what a real arm knows of itself, as ManiSkill's ``"rgb"`` mode keeps the agent state)
+    and one uint8 ``[camera_height, camera_width, 3]`` image per camera, keyed ``<camera>_image``.
   * ``"state+rgb"``: the same Dict with every ``obs_layout`` part (robot and task) as its own float32 key.
   Cameras (``cameras=``, default both): ``agentview`` (fixed, above the workspace) and ``eye_in_hand`` (on the
   hand), robomimic's names; the Dict's keys are robomimic's ``obs/<key>`` datasets.
@@ -80,11 +81,12 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         physics_timestep: float | None = None,
         physics_substeps: int | None = None,
     ) -> None:
-        """``width``/``height``: ``render()`` frame size (pixels); ``detailed_meshes``: draw the Panda with its
-        full visual meshes (slow to render) instead of its collision hulls (see ``robots.panda.urdf_path``);
+        """``width``/``height``: ``render()`` frame size (pixels); ``detailed_meshes``: draw the Panda with
+        its full visual meshes (slow to render) instead of its collision hulls (``robots.panda.urdf_path``);
         ``obs_mode``, ``cameras``, ``camera_width``/``camera_height``: the observation (module docstring);
-        ``physics_timestep``/``physics_substeps``: the physics step and steps per 0.04 s control period, whose
-        product must be 0.04 s (default 0.01 x 4; ``sim.physics_settings``).  Bad values raise ``EnvError``."""
+        ``physics_timestep``/``physics_substeps``: the physics step and steps per 0.04 s control period,
+        whose product must be 0.04 s (default 0.01 x 4; ``sim.physics_settings``).  Bad values raise
+        ``EnvError``."""
         if render_mode not in (None, "rgb_array"):
             raise EnvError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if obs_mode not in OBS_MODES:
@@ -94,7 +96,9 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         self.camera_names = _camera_names(CAMERA_NAMES if cameras is None else cameras)
         camera_size = check_size("camera_width", camera_width), check_size("camera_height", camera_height)
         self.render_mode, self.obs_mode = render_mode, obs_mode
-        self.scene_camera = FixedCamera(self.scene_pose, check_size("width", width), check_size("height", height))
+        self.scene_camera = FixedCamera(
+            self.scene_pose, check_size("width", width), check_size("height", height)
+        )
         self.obs_layout: dict[str, int] = {**ROBOT_PARTS, **self.task_parts}
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
         self.sim = Sim(physics_timestep, physics_substeps)
@@ -115,7 +119,10 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
             }
             self.observation_space = gym.spaces.Dict(
                 {
-                    **{k: gym.spaces.Box(-np.inf, np.inf, (n,), np.float32) for k, n in self.state_keys.items()},
+                    **{
+                        k: gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)
+                        for k, n in self.state_keys.items()
+                    },
                     **{
                         k: gym.spaces.Box(0, 255, (c.height, c.width, 3), np.uint8)
                         for k, c in self.cameras.items()
@@ -202,7 +209,9 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
 
     def _check_open(self, call: str) -> None:
         if self.sim.closed:
-            raise EnvError(f"{type(self).__name__}.{call}() after close(): the env was closed; make a new one")
+            raise EnvError(
+                f"{type(self).__name__}.{call}() after close(): the env was closed; make a new one"
+            )
 
     # ---- expert --------------------------------------------------------------------------------------
     def expert_action(self) -> np.ndarray:
