@@ -1,21 +1,22 @@
-"""Scripted-expert demonstrations -> HDF5 in the robomimic layout (``robo-flows collect``).
+"""Scripted-expert demonstrations -> a demo file in the robomimic layout (``robo-flows collect``).
 
-Layout written (``DESIGN.md``)::
+The file is written by the format's one writer, ``robo_flows.data.robomimic.write_demo_file`` (schema in its
+module doc; atomic, the user's umask), with::
 
-    data/            attrs: total (sum of num_samples), env_args (JSON: env_name, env_kwargs, obs_layout),
-                            episodes_attempted
-      demo_<i>/      attrs: num_samples, seed, expert_mode, success, and mode (the executed mode) for tasks
-                            with modes
+    data/            attrs: env_args (JSON: env_name, env_kwargs, obs_layout, action_low, action_high,
+                            action_noise), episodes_attempted, action_noise
+      demo_<i>/      attrs: seed, expert_mode, success, and mode (the executed mode) for tasks with modes
         obs/<name>   float32 [T, size], one dataset per obs_layout part, in layout order
-        actions      float32 [T, 4]
-        rewards      float32 [T]
-        dones        uint8 [T]   (1 at the episode's last step)
+
+``action_low`` / ``action_high`` are the env's ``action_space`` bounds: the action box of every policy
+trained on the file.
 
 Step t pairs the observation before the action with the action, its reward and done flag.  Episode i is
 reset with seed ``seed + i`` whichever worker runs it, so a file is reproducible from its arguments; demos
 are numbered in episode order over the kept ones.
 
-Noise injection (DART-style, ``action_noise = sigma > 0``): the env executes ``clip(a* + eps, -1, 1)`` with
+Noise injection (DART-style, ``action_noise = sigma > 0``): the env executes ``clip(a* + eps, low, high)``
+(the action space's box) with
 ``eps ~ N(0, sigma^2 I)`` drawn from ``numpy.random.default_rng(seed + i)``, while the file records the clean
 expert action ``a*`` for the state reached.  The demonstrations then visit the states a slightly wrong policy
 drifts into, labelled with the expert's correction.  An episode's ``success`` is that of the executed (noisy)
@@ -35,12 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import h5py
 import numpy as np
 import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
 from tqdm import tqdm
 
-from robo_flows.atomic import atomic_write
+from robo_flows.data.robomimic import DemoRecord, write_demo_file
 
 
 @dataclass
@@ -60,9 +60,10 @@ class Episode:
 def run_expert_episode(env: gym.Env, seed: int, action_noise: float = 0.0) -> Episode:
     """Roll the env's scripted expert from ``reset(seed=seed)`` until termination or truncation.
 
-    With ``action_noise = sigma > 0`` the env executes ``clip(a* + N(0, sigma^2 I), -1, 1)`` (noise drawn from
-    ``default_rng(seed)``) and the episode records the clean expert action ``a*``."""
+    With ``action_noise = sigma > 0`` the env executes ``clip(a* + N(0, sigma^2 I), low, high)`` (the action
+    space's box; noise from ``default_rng(seed)``) and the episode records the clean expert action ``a*``."""
     noise = np.random.default_rng(seed)
+    low, high = env.action_space.low, env.action_space.high
     obs, info = env.reset(seed=seed)
     expert_mode = info["expert_mode"]
     observations, actions, rewards, dones = [], [], [], []
@@ -73,7 +74,7 @@ def run_expert_episode(env: gym.Env, seed: int, action_noise: float = 0.0) -> Ep
         actions.append(action)
         executed = action
         if action_noise > 0.0:
-            executed = np.clip(action + action_noise * noise.standard_normal(action.shape), -1.0, 1.0)
+            executed = np.clip(action + action_noise * noise.standard_normal(action.shape), low, high)
         obs, reward, terminated, truncated, info = env.step(executed)
         done = terminated or truncated
         rewards.append(reward)
@@ -108,20 +109,20 @@ def _worker_episode(seed: int) -> Episode:
     return run_expert_episode(_worker_env, seed, _worker_noise)
 
 
-def _write_demo(group: h5py.Group, episode: Episode, layout: dict[str, int]) -> None:
-    offset = 0
-    for name, size in layout.items():
-        group.create_dataset(f"obs/{name}", data=episode.obs[:, offset : offset + size])
-        offset += size
-    group.create_dataset("actions", data=episode.actions)
-    group.create_dataset("rewards", data=episode.rewards)
-    group.create_dataset("dones", data=episode.dones)
-    group.attrs["num_samples"] = len(episode.actions)
-    group.attrs["seed"] = episode.seed
-    group.attrs["expert_mode"] = episode.expert_mode
-    group.attrs["success"] = episode.success
+def demo_record(episode: Episode, layout: dict[str, int]) -> DemoRecord:
+    """The episode as the writer's record: its flat observation split into the ``layout`` parts."""
+    bounds = np.cumsum([0, *layout.values()])
+    obs = {name: episode.obs[:, bounds[i] : bounds[i + 1]] for i, name in enumerate(layout)}
+    attrs: dict[str, Any] = {
+        "seed": episode.seed,
+        "expert_mode": episode.expert_mode,
+        "success": episode.success,
+    }
     if episode.mode is not None:
-        group.attrs["mode"] = episode.mode
+        attrs["mode"] = episode.mode
+    return DemoRecord(
+        obs=obs, actions=episode.actions, rewards=episode.rewards, dones=episode.dones, attrs=attrs
+    )
 
 
 def _check_arguments(
@@ -160,8 +161,8 @@ def collect_demos(
     processes and write the successful ones (all with ``keep_failures``) to ``out``.  ``action_noise``:
     standard deviation of the Gaussian noise added to the executed (not the recorded) actions, see above.
 
-    The file is written under a temporary name next to ``out`` and renamed when complete, so ``out`` is
-    never left half-written.  Returns a summary: attempted, kept, success_rate (over attempted),
+    The file is written by ``write_demo_file`` (atomic: ``out`` is never left half-written) with the env's
+    action box in ``env_args``.  Returns a summary: attempted, kept, success_rate (over attempted),
     mean_length / max_length (steps, over attempted), modes (expert-mode counts of the kept demos),
     executed_modes (same for the executed modes), path.
     """
@@ -171,38 +172,40 @@ def collect_demos(
     seeds = [seed + i for i in range(episodes)]
     probe = gym.make(env_id, **env_kwargs)
     layout = dict(probe.unwrapped.obs_layout)
+    space = probe.action_space
     probe.close()
+    env_args = {
+        "env_name": env_id,
+        "env_kwargs": env_kwargs,
+        "obs_layout": layout,
+        "action_low": space.low.astype(float).tolist(),
+        "action_high": space.high.astype(float).tolist(),
+        "action_noise": action_noise,
+    }
     attempted = successes = kept = 0
     lengths: list[int] = []
     modes: Counter[str] = Counter()
     executed: Counter[str] = Counter()
+
+    def kept_records() -> Iterator[DemoRecord]:
+        nonlocal attempted, successes, kept
+        for episode in _episodes(env_id, env_kwargs, seeds, workers, action_noise):
+            attempted += 1
+            successes += episode.success
+            lengths.append(len(episode.actions))
+            bar.update(1)
+            bar.set_postfix(success=f"{successes / attempted:.2f}")
+            if episode.success or keep_failures:
+                kept += 1
+                modes[episode.expert_mode] += 1
+                if episode.mode is not None:
+                    executed[episode.mode] += 1
+                yield demo_record(episode, layout)
+
     bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
     try:
-        with atomic_write(out) as tmp, h5py.File(tmp, "w") as f:
-            data = f.create_group("data")
-            for episode in _episodes(env_id, env_kwargs, seeds, workers, action_noise):
-                attempted += 1
-                successes += episode.success
-                lengths.append(len(episode.actions))
-                if episode.success or keep_failures:
-                    _write_demo(data.create_group(f"demo_{kept}"), episode, layout)
-                    kept += 1
-                    modes[episode.expert_mode] += 1
-                    if episode.mode is not None:
-                        executed[episode.mode] += 1
-                bar.update(1)
-                bar.set_postfix(success=f"{successes / attempted:.2f}")
-            data.attrs["total"] = int(sum(data[k].attrs["num_samples"] for k in data))
-            data.attrs["episodes_attempted"] = attempted
-            data.attrs["action_noise"] = action_noise
-            data.attrs["env_args"] = json.dumps(
-                {
-                    "env_name": env_id,
-                    "env_kwargs": env_kwargs,
-                    "obs_layout": layout,
-                    "action_noise": action_noise,
-                }
-            )
+        attrs = {"episodes_attempted": episodes, "action_noise": action_noise}
+        write_demo_file(out, kept_records(), env_args, attrs=attrs, overwrite=force)
     finally:
         bar.close()
     return {

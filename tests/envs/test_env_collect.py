@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 
 import gymnasium as gym
 import h5py
@@ -11,6 +17,7 @@ import pytest
 from robo_flows_envs.collect import collect_demos, run_expert_episode
 
 from robo_flows.cli import main as cli_main
+from robo_flows.data import read_demo_file, resolve_action_box
 
 ENV_ID = "RoboFlows/PandaDetour-v0"
 
@@ -153,3 +160,45 @@ def test_noisy_collection_records_clean_expert_actions_of_the_visited_states(tmp
     clean = run_expert_episode(env, 4)
     noisy = run_expert_episode(env, 4, action_noise=0.2)
     assert not np.allclose(clean.obs[1:5], noisy.obs[1:5])  # the noise moves the visited states
+
+
+def test_file_records_the_env_action_box_as_the_policys_box(tmp_path, make_env):
+    out = tmp_path / "demos.hdf5"
+    collect_demos("RoboFlows/PandaReach-v0", episodes=1, seed=0, out=out, progress=False)
+    space = make_env("RoboFlows/PandaReach-v0").action_space
+    demos = read_demo_file(out)
+    assert demos.env_args["action_low"] == space.low.tolist()
+    assert demos.env_args["action_high"] == space.high.tolist()
+    low, high = resolve_action_box(demos, "env")
+    np.testing.assert_array_equal(low, space.low)
+    np.testing.assert_array_equal(high, space.high)
+
+
+def test_collected_file_gets_the_umask_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = collect_demos("RoboFlows/PandaReach-v0", 1, 0, tmp_path / "d.hdf5", progress=False)["path"]
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
+
+
+def test_a_sigkilled_collection_leaves_no_temp_file_after_the_next_one(tmp_path):
+    out = tmp_path / "demos.hdf5"
+    code = (
+        "import sys\n"
+        "from robo_flows_envs.collect import collect_demos\n"
+        "collect_demos('RoboFlows/PandaReach-v0', 10000, 0, sys.argv[1], progress=False)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(out)])
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".demos.hdf5.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.poll() is None, "the collection ended before it could be killed"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert len(list(tmp_path.glob(".demos.hdf5.*.tmp"))) == 1 and not out.exists()
+    collect_demos("RoboFlows/PandaReach-v0", 1, 0, out, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["demos.hdf5"]
