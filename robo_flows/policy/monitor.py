@@ -3,8 +3,9 @@
 It models normalized single observations ``x = normalize(o)``; ``PolicyModel.obs_log_prob`` turns that into
 the density of raw observations, ``log p(o) = log p_flow(x) - sum_d log s_d``.  A low ``log p(o)`` flags a
 state far from every demonstration -- where the policy's actions are extrapolation.  The monitor is fitted
-once by :meth:`ObservationMonitor.fit` (through ``PolicyModel.fit_extra``, before policy training) and then
-frozen (``requires_grad=False``), so the policy's optimizer, DDP and EMA leave it unchanged.
+once by :meth:`ObservationMonitor.fit` (through ``PolicyModel.fit_extra``, before policy training) and is
+frozen (``requires_grad=False``) outside ``fit``, from construction on, so the policy's optimizer, DDP and EMA
+leave it unchanged, on fresh and resumed runs alike.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class ObservationMonitor(nn.Module):
         self.flow = build_flow(
             flow_kind, features=self.obs_dim, context_features=0, layers=layers, hidden_features=tuple(hidden)
         )
+        # frozen from construction, not only after fit(): a resumed run (which never calls fit) then builds
+        # its policy optimizer over the same parameters as the fresh run did
+        self.flow.requires_grad_(False)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         return self.flow.log_prob(x)

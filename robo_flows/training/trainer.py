@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from robo_flows.config import TrainConfig
+from robo_flows.errors import CheckpointError
 from robo_flows.training.checkpoint import CHECKPOINT_KINDS, FORMAT_VERSION, load_checkpoint, save_checkpoint
 from robo_flows.training.distributed import DistContext
 from robo_flows.training.ema import EMA
@@ -103,6 +104,21 @@ class _LossWindow:
 
 def _due(step: int, every: int, final: bool) -> bool:
     return final or (every > 0 and step % every == 0)
+
+
+def _trainable_names(model: nn.Module) -> frozenset[str]:
+    """Names of the parameters of ``model`` that require gradients: the ones the optimizer updates."""
+    return frozenset(name for name, p in model.named_parameters() if p.requires_grad)
+
+
+def _check_optimizer_state(saved: dict[str, Any], params: list[nn.Parameter], path: Path) -> None:
+    """Refuse (CheckpointError) a saved optimizer state that covers another number of parameters."""
+    counts = [len(group["params"]) for group in saved["param_groups"]]
+    if counts != [len(params)]:
+        raise CheckpointError(
+            f"cannot resume {path}: its optimizer state covers {sum(counts)} parameter tensors, this model "
+            f"trains {len(params)}; the checkpoint was written by a model with other trainable parameters"
+        )
 
 
 def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -195,12 +211,21 @@ class Trainer:
                 f"{self.checkpoint_dir / 'last.pt'} exists; resume that run or remove it (CLI: --force)"
             )
         model = self.model.to(ctx.device)
+        # The optimized parameters are those that require gradients as the model is built, before fit_extra
+        # or a checkpoint could change anything: a fresh and a resumed run then optimize the same set.
+        trainable = _trainable_names(model)
         state = self._load_resume_state(ctx) if resume else None
         if state is None:
             seed_everything(cfg.seed + ctx.rank)
             fit_extra = getattr(model, "fit_extra", None)
             if callable(fit_extra):
                 fit_extra(self.train_set)
+                if _trainable_names(model) != trainable:
+                    raise TypeError(
+                        f"{type(model).__name__}.fit_extra changed which parameters require gradients; "
+                        "a resumed run (which skips fit_extra) would optimize another set. Freeze such "
+                        "parameters when the model is built."
+                    )
         else:
             model.load_state_dict(state["model"])
         forward: nn.Module = _LossForward(model)
@@ -208,7 +233,7 @@ class Trainer:
             forward = DistributedDataParallel(
                 forward, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None
             )
-        params = [p for p in model.parameters() if p.requires_grad]
+        params = [p for name, p in model.named_parameters() if name in trainable]
         optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         parts = _Parts(
             model=model,
@@ -220,6 +245,7 @@ class Trainer:
         )
         if state is None:
             return parts, 0, None
+        _check_optimizer_state(state["optimizer"], params, self.checkpoint_dir / "last.pt")
         parts.optimizer.load_state_dict(state["optimizer"])
         parts.scheduler.load_state_dict(state["scheduler"])
         if parts.ema is not None:

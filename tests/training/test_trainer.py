@@ -8,6 +8,7 @@ import pytest
 import torch
 from training_toy import EXTRA, SimulatedKill, toy_config, toy_datasets, toy_model, write_toy_demos
 
+from robo_flows.errors import CheckpointError
 from robo_flows.training import Trainer, evaluate_loss, load_checkpoint
 
 
@@ -176,3 +177,38 @@ def test_worker_processes_load_the_same_batches(datasets, tmp_path):
         runs[workers] = model.state_dict()
     for name, value in runs[0].items():
         assert torch.equal(runs[1][name], value), name
+
+
+class _FreezingToy(torch.nn.Module):
+    """Freezes part of itself in fit_extra: a resumed run (no fit_extra) would optimize more parameters."""
+
+    def __init__(self, train_set) -> None:
+        super().__init__()
+        self.inner = toy_model(train_set)
+        self.head = torch.nn.Linear(1, 1)
+
+    def fit_extra(self, train_set) -> dict[str, float]:
+        self.head.requires_grad_(False)
+        return {}
+
+    def loss(self, batch):
+        return self.inner.loss(batch)
+
+
+def test_fit_extra_may_not_change_the_trainable_parameters(datasets, tmp_path):
+    with pytest.raises(TypeError, match="fit_extra changed which parameters require gradients"):
+        Trainer(_FreezingToy(datasets[0]), *datasets, toy_config(steps=2), tmp_path, EXTRA).fit()
+
+
+def test_resume_refuses_an_optimizer_state_of_other_parameters(finished_run, datasets, tmp_path):
+    import shutil
+
+    shutil.copytree(finished_run["out"] / "checkpoints", tmp_path / "checkpoints")
+    model = toy_model(datasets[0])
+    model.net[0].requires_grad_(
+        False
+    )  # this model trains fewer tensors than the checkpoint's optimizer holds
+    with pytest.raises(
+        CheckpointError, match="optimizer state covers 4 parameter tensors, this model trains 2"
+    ):
+        Trainer(model, *datasets, toy_config(), tmp_path, EXTRA).fit(resume=True)
