@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
+from robo_flows.config.schema import GraspModelConfig
 from robo_flows.flows import build_flow
 from robo_flows.geometry import PoseFlow, random_rotations
-from robo_flows.grasps.config import GraspModelConfig
 from robo_flows.grasps.model import GraspFlow
 
 
