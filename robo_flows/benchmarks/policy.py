@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
-from robo_flows.evaluation.experiment import TASK_ENVS, collect, train_preset
+from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
 from robo_flows.evaluation.latency import select_action_timings, time_calls
 from robo_flows.evaluation.metrics import latency_summary
 from robo_flows.policy import FlowPolicy

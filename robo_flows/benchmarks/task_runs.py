@@ -1,7 +1,8 @@
 """The steps a comparison run repeats per task: collect expert demos, train a preset, evaluate side by side.
 
-Used by ``scripts/demo.py`` and the ``policy`` benchmark.  Presets are ``configs/{task}_{kind}.yaml`` of the
-repository; demonstrations use seeds ``0 .. episodes-1``, evaluation episodes ``10**8 + seed + i``.
+Used by ``scripts/demo.py`` and the ``policy`` benchmark.  Presets are found by name among the packaged
+``configs/`` (``robo_flows.config.presets``): the tuned ``{task}_{kind}`` ones and the generic ``{kind}``
+ones.  Demonstrations use seeds ``0 .. episodes-1``, evaluation episodes ``10**8 + seed + i``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from robo_flows.config import PolicyExperimentConfig, load_config
+from robo_flows.config.presets import resolve_preset
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 TASK_ENVS = {
     "reach": "RoboFlows/PandaReach-v0",
     "detour": "RoboFlows/PandaDetour-v0",
@@ -37,17 +38,22 @@ def collect(
     return out, summary, range(DEMO_SEED, DEMO_SEED + episodes)
 
 
-def preset(task: str, kind: str, demos: Path, steps: int | None = None) -> PolicyExperimentConfig:
-    """The ``configs/{task}_{kind}.yaml`` preset on ``demos`` (``steps`` overrides ``train.steps``)."""
-    path = CONFIG_DIR / f"{task}_{kind}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"no preset {path} (tasks: {sorted(TASK_ENVS)}, kinds: flow, mse, gmm)")
+def preset(name: str, demos: Path, steps: int | None = None) -> PolicyExperimentConfig:
+    """The packaged preset ``name`` (``detour_flow``, or generic ``flow``) on ``demos``.
+
+    ``steps`` overrides ``train.steps``.
+    """
     overrides = [f"data.path={demos}"] + ([f"train.steps={steps}"] if steps else [])
-    return load_config(path, PolicyExperimentConfig, overrides)
+    return load_config(resolve_preset(name), PolicyExperimentConfig, overrides)
 
 
-def train_preset(task: str, kind: str, demos: Path, out: Path, steps: int | None = None) -> dict[str, Any]:
-    """Train the preset into ``out``; the trainer's summary (``checkpoints["best"]`` is the policy)."""
+def train_preset(
+    task: str, kind: str, demos: Path, out: Path, steps: int | None = None, *, generic: bool = False
+) -> dict[str, Any]:
+    """Train the ``{task}_{kind}`` preset (``generic``: the untuned ``{kind}`` one) on ``demos`` into ``out``.
+
+    Returns the trainer's summary (``checkpoints["best"]`` is the policy).
+    """
     from robo_flows.training.experiment import train_policy
 
-    return train_policy(preset(task, kind, demos, steps), out)
+    return train_policy(preset(kind if generic else f"{task}_{kind}", demos, steps), out)
