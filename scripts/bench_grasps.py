@@ -2,7 +2,7 @@
 
 import sys
 
-from robo_flows.grasps.benchmark import main
+from robo_flows.benchmarks.grasps import main
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -4,12 +4,9 @@ Example: python scripts/sample_grasps.py --checkpoint runs/grasp_flow/checkpoint
          --object box:0.05,0.04,0.12 --n 500 --out runs/grasp_samples
 """
 
-import argparse
 import sys
 
-from robo_flows_envs.grasping.sample_cmd import add_arguments, run
+from robo_flows.commands import main
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    raise SystemExit(run(parser.parse_args(sys.argv[1:])))
+    raise SystemExit(main(["grasps", "sample", *sys.argv[1:]]))

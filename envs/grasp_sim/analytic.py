@@ -1,4 +1,4 @@
-"""Analytic parallel-jaw grasp sets of the primitives for the Panda hand (pure numpy).
+"""Analytic parallel-jaw grasp sets of the primitives for the Panda hand (numpy; SO(3) maths from geometry).
 
 A grasp is built from a closing axis y, an approach axis z ⟂ y and a TCP position p (object frame), and
 returned as R = [y × z, y, z] (columns), t = p. The *depth* of a grasp is how far the TCP lies beyond the
@@ -22,14 +22,11 @@ and the TCP uniform over the admissible region (rejection sampling).
 from __future__ import annotations
 
 import numpy as np
-from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH, PALM_DEPTH
-from robo_flows_envs.grasping.objects import Primitive
-from robo_flows_envs.grasping.rotations import (
-    frames_from_axes,
-    random_perpendicular,
-    random_unit_vectors,
-    rotvec_to_matrix,
-)
+import torch
+from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH, PALM_DEPTH, grasp_frames
+from robo_flows_envs.grasp_sim.objects import Primitive
+
+from robo_flows.geometry.so3 import exp_map
 
 DEPTH_MIN = 0.01
 """Smallest depth of the TCP past the object's first point along the approach, metres."""
@@ -41,6 +38,19 @@ SHIFT_RANGE = (-0.02, 0.005)
 """Range of TCP shifts along the approach (beyond / short of the contact line) for curved contacts, m."""
 
 _MAX_ROUNDS = 200
+
+
+def random_unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` directions uniform on the unit sphere (normalized Gaussians), [n, 3]."""
+    v = rng.normal(size=(n, 3))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def random_perpendicular(rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
+    """For unit vectors y [n, 3], unit vectors uniform on the circles ⟂ to them, [n, 3]."""
+    v = random_unit_vectors(rng, len(y))
+    z = v - np.einsum("ni,ni->n", v, y)[:, None] * y
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
 
 
 def _depth_ok(d: np.ndarray) -> np.ndarray:
@@ -153,13 +163,14 @@ def analytic_grasps(
                 break
             y, z, pos, ok = propose(rng, 2 * (len(idx) - filled) + 8)
             take = np.flatnonzero(ok)[: len(idx) - filled]
-            R[idx[filled : filled + len(take)]] = frames_from_axes(y[take], z[take])
+            R[idx[filled : filled + len(take)]] = grasp_frames(y[take], z[take])
             t[idx[filled : filled + len(take)]] = pos[take]
             filled += len(take)
         if filled < len(idx):
             raise RuntimeError(f"rejection sampling found too few admissible grasps for {p.spec}")
     if noise_deg > 0:
-        R = R @ rotvec_to_matrix(rng.normal(scale=np.deg2rad(noise_deg), size=(n, 3)))
+        omega = rng.normal(scale=np.deg2rad(noise_deg), size=(n, 3))
+        R = R @ exp_map(torch.from_numpy(omega)).numpy()
     if noise_pos > 0:
         t = t + rng.normal(scale=noise_pos, size=(n, 3))
     return R, t

@@ -12,11 +12,10 @@ contacts stay on the pads). The simulator then labels the candidates.
 from __future__ import annotations
 
 import numpy as np
-from robo_flows_envs.grasping.analytic import DEPTH_MAX
-from robo_flows_envs.grasping.evaluator import GraspEvaluator, TrialConfig
-from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH
-from robo_flows_envs.grasping.objects import Primitive
-from robo_flows_envs.grasping.rotations import frames_from_axes, random_perpendicular, random_unit_vectors
+from robo_flows_envs.grasp_sim.analytic import DEPTH_MAX, random_perpendicular, random_unit_vectors
+from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator, TrialConfig
+from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH, grasp_frames
+from robo_flows_envs.grasp_sim.objects import Primitive
 
 MAX_BACKOFF = 0.005
 """Largest TCP shift back along the approach from the contact midpoint, metres."""
@@ -70,7 +69,7 @@ def antipodal_grasps(
         depth = np.einsum("ni,ni->n", mid - entry, z)
         backoff = np.clip(depth - DEPTH_MAX, 0.0, None)
         good = ok3 & (backoff <= MAX_BACKOFF)
-        R, t = frames_from_axes(y[good], z[good]), mid[good] - backoff[good, None] * z[good]
+        R, t = grasp_frames(y[good], z[good]), mid[good] - backoff[good, None] * z[good]
         if collision_free:
             clear = evaluator.approach_clear(obj, R, t)
             R, t = R[clear], t[clear]

@@ -28,15 +28,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pybullet
+import torch
 from pybullet_utils.bullet_client import BulletClient
-from robo_flows_envs.grasping.gripper import MAX_OPENING, hand_pose
-from robo_flows_envs.grasping.hand_model import hand_urdf
-from robo_flows_envs.grasping.mesh_objects import mesh_urdf_path
-from robo_flows_envs.grasping.objects import Primitive, parse_object_spec
-from robo_flows_envs.grasping.rotations import check_poses, matrix_to_quaternion
+from robo_flows_envs.grasp_sim.gripper import MAX_OPENING, check_poses, hand_pose
+from robo_flows_envs.grasp_sim.hand_urdf import hand_urdf
+from robo_flows_envs.grasp_sim.meshes import mesh_urdf_path
+from robo_flows_envs.grasp_sim.objects import Primitive, parse_object_spec
+
+from robo_flows.geometry.so3 import matrix_to_quaternion
 
 GRAVITY = 9.81
 _PARK = (0.0, 0.0, 2.0)
+
+
+def pybullet_quaternion(R: np.ndarray) -> tuple[float, float, float, float]:
+    """PyBullet's (x, y, z, w) quaternion of a rotation R [3, 3]; the one place the xyzw order appears.
+
+    The quaternion is ``robo_flows.geometry.so3.matrix_to_quaternion`` (w, x, y, z, w >= 0), reordered.
+    """
+    w, x, y, z = matrix_to_quaternion(torch.as_tensor(R, dtype=torch.float64)).tolist()
+    return (x, y, z, w)
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class TrialConfig:
     """Physics and timeline of a grasp trial (SI units; step counts at ``timestep``).
 
     The defaults make the analytic grasp sets succeed in ≥ 97% of trials while a 12 mm / 20° perturbation
-    of them succeeds in about half (see docs/grasping.md). Contact at the fingers uses ``friction``
+    of them succeeds in about half (see docs/grasps.md). Contact at the fingers uses ``friction``
     (Coulomb μ) and ``spinning_friction`` (torsional, metres); objects get ``object_density``.
     """
 
@@ -261,7 +272,7 @@ class GraspEvaluator:
     def place(self, R: np.ndarray, t: np.ndarray) -> None:
         """Teleport the hand (and its constraint target) so its TCP is at (R, t)."""
         _, pos = hand_pose(R, t)
-        q = matrix_to_quaternion(R)
+        q = pybullet_quaternion(R)
         self._p.resetBasePositionAndOrientation(self.hand, pos, q)
         self._p.changeConstraint(self._hold, pos, q, maxForce=self.config.hand_force)
 
@@ -275,7 +286,7 @@ class GraspEvaluator:
         if not self._path_clear(R, t):
             return False
         p.setGravity(0, 0, 0)
-        q = matrix_to_quaternion(R)
+        q = pybullet_quaternion(R)
         _, goal = hand_pose(R, t)
         for j in self.fingers:
             p.setJointMotorControl2(

@@ -1,18 +1,7 @@
-"""Sim-verified grasp datasets: generation on seeded primitives, written as the HDF5 grasp file.
+"""Sim-verified grasp datasets on seeded primitives: analytic grasps, each simulated, written as a grasp file.
 
-The file is read (and validated) by :func:`robo_flows.data.grasps.read_grasp_file` in the core library.
-
-File layout (``format_version`` 1)::
-
-    /                  attrs: format_version=1, kind="grasps", seed, descriptor_dim, held_out,
-                              noise_pos, noise_deg, trial_config (JSON)
-    objects/kind       str [M]          "box" | "cylinder" | "sphere"
-    objects/dims       float64 [M, 3]   Primitive dims, zero padded
-    objects/descriptor float32 [M, K]   describe(p), K = descriptor_dim
-    object_index       int64 [N]        row of objects/ each grasp belongs to
-    rotations          float32 [N, 3, 3] TCP rotation in the object frame (columns = gripper axes)
-    translations       float32 [N, 3]   TCP position in the object frame, metres
-    success            bool [N]         outcome of the simulated trial
+The file's schema, reader and writer are :mod:`robo_flows.data.grasp_file`; this module adds the root
+attributes ``seed``, ``held_out``, ``noise_pos``, ``noise_deg`` and ``trial_config`` (JSON).
 """
 
 from __future__ import annotations
@@ -23,14 +12,12 @@ import os
 import time
 from collections.abc import Callable
 
-import h5py
 import numpy as np
-from robo_flows_envs.grasping.analytic import analytic_grasps
-from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
-from robo_flows_envs.grasping.objects import DESCRIPTOR_DIM, KINDS, describe, sample_primitives
+from robo_flows_envs.grasp_sim.analytic import analytic_grasps
+from robo_flows_envs.grasp_sim.evaluator import GraspJob, TrialConfig, evaluate_grasps
+from robo_flows_envs.grasp_sim.objects import KINDS, describe, sample_primitives
 
-from robo_flows.atomic import atomic_write
-from robo_flows.data.grasps import GRASP_FILE_KIND, GRASP_FORMAT_VERSION
+from robo_flows.data.grasp_file import write_grasp_file
 
 
 def generate_grasp_dataset(
@@ -39,7 +26,6 @@ def generate_grasp_dataset(
     objects: int = 50,
     grasps_per_object: int = 100,
     workers: int = 2,
-    force: bool = False,
     progress: Callable[[int], object] | None = None,
     held_out: bool = False,
     noise_pos: float = 0.003,
@@ -47,14 +33,11 @@ def generate_grasp_dataset(
     config: TrialConfig | None = None,
 ) -> dict:
     """Draw ``objects`` primitives and ``grasps_per_object`` analytic grasps each (seeded by ``seed``),
-    simulate every grasp, and write the file ``out`` atomically (temp file + rename).
-
-    Refuses to overwrite an existing ``out`` unless ``force``. ``progress`` is called with the number of
-    objects just finished. Returns a summary: counts, success rates (overall and per kind), timing.
+    simulate every grasp, and write the grasp file ``out`` (atomically; an existing file is replaced, so a
+    caller that must not overwrite checks first). ``progress`` is called with the number of objects just
+    finished. Returns a summary: counts, success rates (overall and per kind), timing.
     """
     out = os.fspath(out)
-    if os.path.exists(out) and not force:
-        raise FileExistsError(f"{out} exists; pass force=True (--force) to overwrite it")
     if objects < 1 or grasps_per_object < 1:
         raise ValueError(
             f"need objects >= 1 and grasps_per_object >= 1, got {objects} and {grasps_per_object}"
@@ -70,29 +53,23 @@ def generate_grasp_dataset(
 
     kinds = np.array([p.kind for p in prims])
     object_index = np.repeat(np.arange(objects), grasps_per_object)
-    attrs = {
-        "format_version": GRASP_FORMAT_VERSION,
-        "kind": GRASP_FILE_KIND,
-        "seed": int(seed),
-        "descriptor_dim": DESCRIPTOR_DIM,
-        "held_out": bool(held_out),
-        "noise_pos": float(noise_pos),
-        "noise_deg": float(noise_deg),
-        "trial_config": json.dumps(dataclasses.asdict(config)),
-    }
-    arrays = {
-        "objects/kind": kinds.astype(h5py.string_dtype()),
-        "objects/dims": np.stack([p.padded_dims() for p in prims]),
-        "objects/descriptor": np.stack([describe(p) for p in prims]),
-        "object_index": object_index.astype(np.int64),
-        "rotations": np.concatenate([R for R, _ in poses]).astype(np.float32),
-        "translations": np.concatenate([t for _, t in poses]).astype(np.float32),
-        "success": success.astype(bool),
-    }
-    with atomic_write(out) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs.update(attrs)
-        for name, value in arrays.items():
-            f.create_dataset(name, data=value)
+    write_grasp_file(
+        out,
+        object_kind=[p.kind for p in prims],
+        object_dims=np.stack([p.padded_dims() for p in prims]),
+        object_descriptor=np.stack([describe(p) for p in prims]),
+        object_index=object_index,
+        rotations=np.concatenate([R for R, _ in poses]),
+        translations=np.concatenate([t for _, t in poses]),
+        success=success,
+        attrs={
+            "seed": int(seed),
+            "held_out": bool(held_out),
+            "noise_pos": float(noise_pos),
+            "noise_deg": float(noise_deg),
+            "trial_config": json.dumps(dataclasses.asdict(config)),
+        },
+    )
     per_grasp_kind = kinds[object_index]
     return {
         "path": out,

@@ -1,10 +1,10 @@
-"""Geometry of the Franka Panda parallel-jaw hand, as the grasp code sees it (pure numpy).
+"""Geometry of the Franka Panda parallel-jaw hand, as the grasp code sees it (numpy).
 
 Gripper (TCP) frame: +z is the approach direction (from the palm toward the object), +y the closing
 direction (the axis the fingers move along), x = y × z; the origin is the centre between the fingertip
 pads. A grasp is the pose (R, t) of this frame in the object frame: R's columns are the gripper axes in
 object coordinates, t the TCP position in metres. The hand is symmetric under a half turn about z:
-(R, t) and (R·Rz(π), t) are the same grasp.
+(R, t) and (R·Rz(π), t) are the same grasp (``robo_flows.geometry.so3.half_turn_about_z`` gives the twin).
 
 The numbers below are read off the ``franka_panda`` collision meshes in ``pybullet_data``: the fingers
 are mounted 0.0584 m in front of the hand frame and are 0.0538 m long; the flat part of their inner
@@ -15,6 +15,9 @@ front of the hand frame.
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from robo_flows.geometry.validation import check_rotation_matrices
 
 MAX_OPENING = 0.08
 """Distance between the finger pads when the Panda hand is fully open, metres."""
@@ -41,9 +44,31 @@ PAD_HALF_WIDTH = 0.0087
 """Half the width of a finger pad along the gripper x axis, metres."""
 
 
-def rot_z_pi(R: np.ndarray) -> np.ndarray:
-    """The symmetric twin R·Rz(π) of grasp rotations R [..., 3, 3]: x and y columns change sign."""
-    return R * np.array([-1.0, -1.0, 1.0], dtype=R.dtype)
+POSE_TOLERANCE = 1e-4
+"""Largest |RᵀR − I| entry (and |det R − 1|) accepted for a grasp rotation (float32 data fits inside)."""
+
+
+def grasp_frames(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Rotations [n, 3, 3] with columns (y × z, y, z) from orthonormal closing y and approach z [n, 3]."""
+    return np.stack([np.cross(y, z), y, z], axis=-1)
+
+
+def check_poses(R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Validate grasp poses: R [n, 3, 3] finite proper rotations (to ``POSE_TOLERANCE``), t [n, 3] finite.
+
+    Returns float64 copies; raises ValueError naming the first offending grasp.
+    """
+    R = np.asarray(R, dtype=float)
+    t = np.asarray(t, dtype=float)
+    if R.ndim != 3 or R.shape[1:] != (3, 3):
+        raise ValueError(f"rotations must have shape [n, 3, 3], got {list(R.shape)}")
+    if t.shape != (len(R), 3):
+        raise ValueError(f"translations must have shape [{len(R)}, 3] as R, got {list(t.shape)}")
+    check_rotation_matrices(torch.from_numpy(R), "rotations", atol=POSE_TOLERANCE)
+    if not np.isfinite(t).all():
+        i = int(np.flatnonzero(~np.isfinite(t).all(axis=1))[0])
+        raise ValueError(f"translations[{i}] must be finite, got {t[i].tolist()}")
+    return R, t
 
 
 def hand_pose(R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import math
 import os
 
 import pybullet_data
-from robo_flows_envs.grasping.gripper import FINGER_LENGTH, FINGER_MOUNT, MAX_OPENING, PAD_HALF_WIDTH
+from robo_flows_envs.grasp_sim.gripper import FINGER_LENGTH, FINGER_MOUNT, MAX_OPENING, PAD_HALF_WIDTH
 
 HAND_MASS = 0.73
 FINGER_MASS = 0.015

@@ -2,7 +2,7 @@
 
 Names: ``"duck"``, ``"mug"`` and ``"random_urdfs/NNN"`` (NNN = 000 … 999). Their object frame
 is the URDF base link frame. They have no descriptor and no analytic grasp set; they are labelled by
-antipodal sampling and simulation (``robo_flows_envs.grasping.antipodal``).
+antipodal sampling and simulation (``robo_flows_envs.grasp_sim.antipodal``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH, MAX_OPENING, MIN_CLEARANCE
+from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH, MAX_OPENING, MIN_CLEARANCE
 
 KINDS: tuple[str, ...] = ("box", "cylinder", "sphere")
 DIM_NAMES: dict[str, tuple[str, ...]] = {

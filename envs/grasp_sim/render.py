@@ -6,9 +6,9 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
-from robo_flows_envs.grasping.evaluator import GraspEvaluator
-from robo_flows_envs.grasping.gripper import MAX_OPENING
-from robo_flows_envs.grasping.objects import Primitive
+from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator
+from robo_flows_envs.grasp_sim.gripper import MAX_OPENING
+from robo_flows_envs.grasp_sim.objects import Primitive
 
 
 def render_grasps(

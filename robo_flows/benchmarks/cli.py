@@ -12,7 +12,7 @@ import importlib
 # benchmark name -> module with main(argv). Register a benchmark here once it is built.
 BENCHMARKS: dict[str, str] = {
     "envs": "robo_flows_envs.benchmark",
-    "grasps": "robo_flows.grasps.benchmark",
+    "grasps": "robo_flows.benchmarks.grasps",
     "flows": "robo_flows.benchmarks.flows",
     "policy": "robo_flows.benchmarks.policy",
 }

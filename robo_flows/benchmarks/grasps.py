@@ -4,20 +4,26 @@
    identity start, refitted to Haar-uniform rotations, and its NLL on fresh uniform rotations is reported
    with its standard error (target: within 0.05 nats of 0, the entropy of the uniform distribution).
 2. Grasp sampling speed, side by side: ``GraspFlow.sample`` (the Euclidean flow + chart map + chart mixture)
-   against the bare Euclidean flow of the same size drawing the same number of points, interleaved, as
-   samples per second and their ratio (target: >= 1e4 grasp samples per second on CPU).
+   against the bare Euclidean flow of the same size drawing the same number of points, interleaved by the
+   benchmark harness, as samples per second (median call) and their ratio (target: >= 1e4 grasp samples
+   per second on CPU).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from robo_flows.benchmarks.harness import (
+    format_table,
+    result_payload,
+    set_threads,
+    time_interleaved,
+    write_result,
+)
 from robo_flows.config.schema import GraspModelConfig
 from robo_flows.flows import build_flow
 from robo_flows.geometry import PoseFlow, random_rotations
@@ -53,29 +59,29 @@ def uniform_nll(charts: int, symmetric: bool, steps: int, seed: int = 0) -> dict
             "nll_stderr": stderr}  # fmt: skip
 
 
-def sampling_speed(cfg: GraspModelConfig, n: int, repeats: int) -> dict[str, float]:
-    """Samples/s of GraspFlow.sample and of the bare Euclidean flow (same kind and size), interleaved."""
+def sampling_speed(cfg: GraspModelConfig, n: int, repeats: int) -> dict[str, Any]:
+    """GraspFlow.sample against the bare Euclidean flow (same kind and size), interleaved by the harness.
+
+    Rates are n / median time per call; the ratio is GraspFlow's rate over the bare flow's.
+    """
     torch.manual_seed(0)
     model = GraspFlow(cfg, descriptor_dim=6).eval()
     descriptor = torch.tensor([1.0, 0.0, 0.0, 0.05, 0.04, 0.12])
     bare = build_flow(cfg.flow_kind, features=6, context_features=6 + cfg.charts, layers=cfg.layers,
                       hidden_features=cfg.hidden_features)  # fmt: skip
     context = torch.zeros(n, 6 + cfg.charts)
-    timings: dict[str, list[float]] = {"grasp_flow": [], "euclidean_flow": []}
-    calls = {
-        "grasp_flow": lambda: model.sample(descriptor, n),
-        "euclidean_flow": lambda: bare.sample((), context),
-    }
-    for call in calls.values():
-        call()  # warm-up
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            timings[name].append(time.perf_counter() - start)
-    rates = {name: n / min(times) for name, times in timings.items()}
+    with torch.no_grad():
+        timings = time_interleaved(
+            {
+                "grasp_flow": lambda: model.sample(descriptor, n),
+                "euclidean_flow": lambda: bare.sample((), context),
+            },
+            repeats=repeats,
+        )
+    rates = {name: n / t.median_s for name, t in timings.items()}
     grasp, euclid = rates["grasp_flow"], rates["euclidean_flow"]
-    return {"n": n, "grasp_samples_per_s": grasp, "euclidean_samples_per_s": euclid, "ratio": grasp / euclid}
+    return {"n": n, "grasp_samples_per_s": grasp, "euclidean_samples_per_s": euclid, "ratio": grasp / euclid,
+            "timings": timings}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,26 +90,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10000, help="grasps per sampling call (10000)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved timing repeats (5)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1)")
-    parser.add_argument("--out", type=Path, default=Path("runs/bench/grasps.json"), help="JSON output")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/grasps.json"),
+                        help="result JSON (never overwritten)")  # fmt: skip
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    if args.out.exists():
+        raise FileExistsError(
+            f"{args.out} exists; benchmark results are never overwritten (choose another --out)"
+        )
+    threads = set_threads(args.threads)
     cfg = GraspModelConfig()  # the configs/grasp_flow.yaml model
     uniform = [uniform_nll(1, False, args.steps), uniform_nll(4, True, args.steps)]
     speed = sampling_speed(cfg, args.n, args.repeats)
-    machine = (
-        f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s)"
+    print(
+        f"uniform-rotation fit ({args.steps} steps; NLL of 50 000 held-out uniform rotations, "
+        "target |NLL| <= 0.05)"
     )
-    print(f"machine: {machine}")
-    print(f"{'uniform-rotation fit':28s} {'NLL before':>11s} {'NLL after':>10s} {'± stderr':>9s}")
-    for u in uniform:
-        name = f"charts={u['charts']} symmetric={u['symmetric']}"
-        print(f"{name:28s} {u['nll_before']:11.4f} {u['nll']:10.4f} {u['nll_stderr']:9.4f}")
-    print(f"{'sampling (' + str(args.n) + ' per call)':28s} {'samples/s':>11s}")
-    print(f"{'GraspFlow.sample':28s} {speed['grasp_samples_per_s']:11.0f}")
-    print(f"{'bare Euclidean flow':28s} {speed['euclidean_samples_per_s']:11.0f}")
-    print(f"{'ratio (GraspFlow / bare)':28s} {speed['ratio']:11.3f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "uniform_nll": uniform, "sampling": speed,
-                                    "model": vars(cfg)}, indent=2, default=list))  # fmt: skip
-    print(f"wrote {args.out}")
+    print(format_table(
+        ["PoseFlow", "NLL before", "NLL after", "± stderr"],
+        [[f"charts={u['charts']} symmetric={u['symmetric']}", round(u["nll_before"], 4), round(u["nll"], 4),
+          round(u["nll_stderr"], 4)] for u in uniform],
+    ))  # fmt: skip
+    print(f"\nsampling, {args.n} per call, {threads} thread(s), median of {args.repeats} interleaved calls")
+    print(format_table(
+        ["sampler", "samples/s"],
+        [["GraspFlow.sample", round(speed["grasp_samples_per_s"])],
+         ["bare Euclidean flow", round(speed["euclidean_samples_per_s"])],
+         ["ratio (GraspFlow / bare)", round(speed["ratio"], 3)]],
+    ))  # fmt: skip
+    payload = result_payload(
+        "grasps",
+        settings={"steps": args.steps, "n": args.n, "repeats": args.repeats, "threads": threads,
+                  "model": vars(cfg)},
+        results={"uniform_nll": uniform, "sampling": speed},
+    )  # fmt: skip
+    print(f"wrote {write_result(args.out, payload)}")
     return 0

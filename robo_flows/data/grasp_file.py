@@ -1,37 +1,46 @@
-"""Grasp datasets for training: the HDF5 file written by ``robo-flows grasps generate``, as torch data.
+"""The grasp file: schema, reader and the one writer (HDF5, written by ``robo-flows grasps generate``).
 
-File layout (``format_version`` 1, root attrs ``kind="grasps"``, ``descriptor_dim`` = K)::
+Layout (``format_version`` 1)::
 
-    objects/kind        str [M]            primitive kind per object
-    objects/dims        float [M, 3]       dimensions (zero padded)
+    /                   attrs: format_version=1, kind="grasps", descriptor_dim=K, and whatever the writer
+                               adds (the generator: seed, held_out, noise_pos, noise_deg, trial_config JSON)
+    objects/kind        str [M]            primitive kind per object ("box" | "cylinder" | "sphere")
+    objects/dims        float64 [M, 3]     dimensions, zero padded
     objects/descriptor  float32 [M, K]     conditioning descriptor per object
-    object_index        int [N]            object of each grasp
-    rotations           float [N, 3, 3]    TCP rotation in the object frame (+z approach, +y closing)
-    translations        float [N, 3]       TCP position in the object frame, metres
+    object_index        int64 [N]          row of objects/ each grasp belongs to
+    rotations           float32 [N, 3, 3]  TCP rotation in the object frame (columns: gripper x, y closing,
+                                           z approach)
+    translations        float32 [N, 3]     TCP position in the object frame, metres
     success             bool [N]           outcome of the simulated trial
 
-This reader needs only h5py (no simulator).  Training pairs a grasp with its object's descriptor.
+Only h5py is needed (no simulator).  The writer validates what it is given with the reader's checks and
+writes atomically (temp file + rename, ``robo_flows.atomic.atomic_write``), so a file it wrote always reads.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
+from robo_flows.atomic import atomic_write
+from robo_flows.errors import DataError
 from robo_flows.geometry.validation import check_rotation_matrices
 
 GRASP_FORMAT_VERSION = 1
 GRASP_FILE_KIND = "grasps"
+_RESERVED_ATTRS = ("format_version", "kind", "descriptor_dim")
 
 
 @dataclass(frozen=True)
 class GraspData:
-    """A grasp file in memory (shapes in the module docstring)."""
+    """A grasp file in memory (shapes in the module docstring); ``path`` names it in error messages."""
 
     path: str
     object_kind: tuple[str, ...]
@@ -52,27 +61,27 @@ class GraspData:
 
 
 def read_grasp_file(path: str | os.PathLike) -> GraspData:
-    """Read and validate a grasp file.  Raises FileNotFoundError, or ValueError naming the problem."""
+    """Read and validate a grasp file.  Raises FileNotFoundError, or DataError naming the problem."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"grasp dataset {path!r} does not exist")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"{path} is not a readable HDF5 file ({exc})") from None
+        raise DataError(f"{path} is not a readable HDF5 file ({exc})") from None
     with f:
         kind, version = (_plain(f.attrs.get(name)) for name in ("kind", "format_version"))
         if kind != GRASP_FILE_KIND:
-            raise ValueError(f"{path} holds kind={kind!r}, expected a {GRASP_FILE_KIND!r} file")
+            raise DataError(f"{path} holds kind={kind!r}, expected a {GRASP_FILE_KIND!r} file")
         if version != GRASP_FORMAT_VERSION:
-            raise ValueError(
+            raise DataError(
                 f"{path} has format_version={version!r}, this reader reads {GRASP_FORMAT_VERSION}"
             )
         names = ("objects/kind", "objects/dims", "objects/descriptor", "object_index", "rotations")
         names += ("translations", "success")
         missing = [n for n in names if n not in f]
         if missing:
-            raise ValueError(f"{path} lacks dataset(s) {', '.join(missing)}")
+            raise DataError(f"{path} lacks dataset(s) {', '.join(missing)}")
         data = GraspData(
             path=path,
             object_kind=tuple(k.decode() if isinstance(k, bytes) else str(k) for k in f["objects/kind"][()]),
@@ -105,51 +114,71 @@ def _check(d: GraspData, declared_dim) -> None:
     }
     for name, (value, shape) in expected.items():
         if value.shape != shape:
-            raise ValueError(f"{d.path}: {name} has shape {list(value.shape)}, expected {list(shape)}")
+            raise DataError(f"{d.path}: {name} has shape {list(value.shape)}, expected {list(shape)}")
     if n and (d.object_index.min() < 0 or d.object_index.max() >= m):
-        raise ValueError(f"{d.path}: object_index must lie in [0, {m}), got values in "
+        raise DataError(f"{d.path}: object_index must lie in [0, {m}), got values in "
                          f"[{d.object_index.min()}, {d.object_index.max()}]")  # fmt: skip
     for name, value in (("translations", d.translations), ("objects/descriptor", d.object_descriptor)):
         if not np.isfinite(value).all():
-            raise ValueError(f"{d.path}: {name} holds NaN or inf")
-    check_rotation_matrices(torch.from_numpy(d.rotations), f"{d.path}: rotations")
+            raise DataError(f"{d.path}: {name} holds NaN or inf")
+    try:
+        check_rotation_matrices(torch.from_numpy(d.rotations), f"{d.path}: rotations")
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
-def split_objects(num_objects: int, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split of object ids into (train, valid); valid gets round(fraction·M) objects (≥ 1 if > 0)."""
-    if not 0.0 <= valid_fraction < 1.0:
-        raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
-    order = np.random.default_rng(seed).permutation(num_objects)
-    n_valid = max(1, round(valid_fraction * num_objects)) if valid_fraction > 0 else 0
-    if n_valid >= num_objects:
-        raise ValueError(f"cannot hold out {n_valid} of {num_objects} objects and still train")
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+def write_grasp_file(
+    path: str | os.PathLike,
+    *,
+    object_kind: tuple[str, ...] | list[str],
+    object_dims: np.ndarray,
+    object_descriptor: np.ndarray,
+    object_index: np.ndarray,
+    rotations: np.ndarray,
+    translations: np.ndarray,
+    success: np.ndarray,
+    attrs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a grasp file (layout in the module docstring) atomically at ``path``, replacing any file there.
 
-
-class GraspDataset(Dataset):
-    """Grasps of the given objects (successful ones only with ``success_only``) as training items.
-
-    Item ``i``: ``{"rotation": [3, 3], "translation": [3], "descriptor": [K]}`` float32 tensors.
+    The arrays are cast to the layout's dtypes and checked as the reader checks them (DataError naming the
+    problem, nothing written).  ``attrs`` are extra root attributes (scalars or strings); the format's own
+    (format_version, kind, descriptor_dim) are set here and may not be passed.  Callers that must not
+    overwrite a user's file check first (``robo_flows.commands.output.claim_output``).
     """
-
-    def __init__(self, data: GraspData, objects: np.ndarray | None = None, success_only: bool = True) -> None:
-        keep = (
-            np.ones(len(data.success), dtype=bool) if objects is None else np.isin(data.object_index, objects)
-        )
-        if success_only:
-            keep &= data.success
-        self.data = data
-        self.rows = np.flatnonzero(keep)
-        self.rotations = torch.from_numpy(data.rotations[self.rows])
-        self.translations = torch.from_numpy(data.translations[self.rows])
-        self.descriptors = torch.from_numpy(data.object_descriptor[data.object_index[self.rows]])
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {
-            "rotation": self.rotations[i],
-            "translation": self.translations[i],
-            "descriptor": self.descriptors[i],
-        }
+    extra = dict(attrs or {})
+    clash = [k for k in _RESERVED_ATTRS if k in extra]
+    if clash:
+        raise DataError(f"grasp file attrs {clash} are set by the writer, not by the caller")
+    path = Path(path)
+    descriptor = np.asarray(object_descriptor, dtype=np.float32)
+    if descriptor.ndim != 2:
+        raise DataError(f"{path}: objects/descriptor must be [M, K], got shape {list(descriptor.shape)}")
+    data = GraspData(
+        path=str(path),
+        object_kind=tuple(str(k) for k in object_kind),
+        object_dims=np.asarray(object_dims, dtype=np.float64),
+        object_descriptor=descriptor,
+        object_index=np.asarray(object_index, dtype=np.int64),
+        rotations=np.asarray(rotations, dtype=np.float32),
+        translations=np.asarray(translations, dtype=np.float32),
+        success=np.asarray(success, dtype=bool),
+    )
+    _check(data, data.descriptor_dim)
+    arrays = {
+        "objects/kind": np.array(data.object_kind, dtype=h5py.string_dtype()),
+        "objects/dims": data.object_dims,
+        "objects/descriptor": data.object_descriptor,
+        "object_index": data.object_index,
+        "rotations": data.rotations,
+        "translations": data.translations,
+        "success": data.success,
+    }
+    with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs.update(
+            {"format_version": GRASP_FORMAT_VERSION, "kind": GRASP_FILE_KIND,
+             "descriptor_dim": data.descriptor_dim, **extra}
+        )  # fmt: skip
+        for name, value in arrays.items():
+            f.create_dataset(name, data=value)
+    return path

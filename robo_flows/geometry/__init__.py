@@ -12,6 +12,7 @@ from robo_flows.geometry.pose_flow import PoseFlow
 from robo_flows.geometry.so3 import (
     exp_map,
     geodesic_distance,
+    half_turn_about_z,
     hat,
     log_map,
     matrix_to_quaternion,
@@ -35,6 +36,7 @@ __all__ = [
     "check_sixd",
     "exp_map",
     "geodesic_distance",
+    "half_turn_about_z",
     "hat",
     "log_abs_det_chart",
     "log_haar_density_rotvec",

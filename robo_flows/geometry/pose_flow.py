@@ -31,9 +31,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from robo_flows.flows import build_flow
+from robo_flows.data.normalizer import Normalizer
 from robo_flows.flows.nets import MLP
 from robo_flows.geometry.charts import chart_to_rotation, log_standard_normal, rotation_to_chart
-from robo_flows.geometry.so3 import exp_map, quaternion_to_matrix, rotation_about_z
+from robo_flows.geometry.so3 import exp_map, half_turn_about_z, quaternion_to_matrix
 from robo_flows.geometry.validation import check_finite, check_rotation_matrices
 
 MAX_CHARTS = 4
@@ -89,8 +90,8 @@ class PoseFlow(nn.Module):
         self.charts = int(charts)
         chart_centres(self.charts)  # validates the count
         euclid = 3 * self.translation + self.extra_features
-        self.register_buffer("loc", torch.zeros(euclid))
-        self.register_buffer("scale", torch.ones(euclid))
+        # (t, extras) -> standardized; a fixed affine map whose log-det -Σ log σ is part of log_prob.
+        self.normalizer = Normalizer(euclid) if euclid else None
         chart_context = self.charts if self.charts > 1 else 0
         self.flow = build_flow(
             flow_kind,
@@ -107,39 +108,45 @@ class PoseFlow(nn.Module):
 
     # --- standardization of the Euclidean part ---------------------------------------------------------
     def fit_standardization(self, t: Tensor | None = None, extras: Tensor | None = None) -> None:
-        """Set (μ, σ) of translation / extras to their per-feature mean and standard deviation in data.
+        """Fit the normalizer of translation / extras: per-feature mean μ and standard deviation σ in data.
 
-        Fixed affine maps (not trained); their log-det -Σ log σ is part of ``log_prob``.
+        A fixed affine map (not trained), x̃ = (x - μ)/σ; its log-det -Σ log σ is part of ``log_prob``.
+        A constant feature gets σ = 1 (``robo_flows.data.normalizer.Normalizer``).
         """
         parts = ([t] if self.translation else []) + ([extras] if self.extra_features else [])
         if any(p is None for p in parts):
             raise ValueError("fit_standardization needs t (and extras) for every modelled Euclidean part")
-        if not parts:
+        if self.normalizer is None:
             return
-        data = torch.cat([p.reshape(-1, p.shape[-1]) for p in parts], dim=-1).to(self.loc)
+        data = torch.cat([p.reshape(-1, p.shape[-1]) for p in parts], dim=-1)
         check_finite(data, "standardization data")
-        std = data.std(dim=0) if len(data) > 1 else torch.ones_like(self.scale)
-        if bool((std <= 0).any()):
-            raise ValueError(f"cannot standardize a constant feature (standard deviations {std.tolist()})")
-        self.loc.copy_(data.mean(dim=0))
-        self.scale.copy_(std)
+        self.normalizer.load_state_dict(Normalizer.fit(data).state_dict())
 
     # --- helpers ----------------------------------------------------------------------------------------
+    @property
+    def _reference(self) -> Tensor:
+        """A parameter of the module, for its dtype and device."""
+        return next(self.flow.parameters())
+
     def _centres(self) -> Tensor:
         """Chart centres [K, 3, 3], built in the module's dtype (exact in float64, unlike a cast buffer)."""
-        return chart_centres(self.charts, dtype=self.loc.dtype).to(self.loc.device)
+        ref = self._reference
+        return chart_centres(self.charts, dtype=ref.dtype).to(ref.device)
 
-    def _symmetries(self) -> Tensor:
-        """The group {I} or {I, Rz(π)} acting on the right, [G, 3, 3]."""
-        eye = torch.eye(3, dtype=self.loc.dtype, device=self.loc.device)
-        if not self.symmetric:
-            return eye[None]
-        return torch.stack((eye, rotation_about_z(math.pi, dtype=self.loc.dtype, device=self.loc.device)))
+    def _representatives(self, rot: Tensor) -> Tensor:
+        """The class members R·S of R [B, 3, 3] for S in {I} or {I, Rz(π)}, [G, B, 3, 3]."""
+        return torch.stack((rot, half_turn_about_z(rot))) if self.symmetric else rot[None]
+
+    def _log_scale(self) -> Tensor:
+        """Σ log σ of the Euclidean normalizer (0 when nothing Euclidean is modelled)."""
+        if self.normalizer is None:
+            return self._reference.new_zeros(())
+        return -self.normalizer.log_abs_det().to(self._reference.dtype)
 
     def _chart_log_weights(self, context: Tensor | None, batch: int) -> Tensor:
         """log w_k(c), [batch, K]."""
         if self.charts == 1:
-            return self.loc.new_zeros(batch, 1)
+            return self._reference.new_zeros(batch, 1)
         logits = self.mixture(context) if self.context_features > 0 else self.mixture_logits.expand(batch, -1)
         return F.log_softmax(logits, dim=-1)
 
@@ -147,7 +154,7 @@ class PoseFlow(nn.Module):
         """[context, one-hot(chart)] as the Euclidean flow's context, or None when that is empty."""
         parts = [] if context is None else [context]
         if self.charts > 1:
-            parts.append(F.one_hot(chart_index, self.charts).to(self.loc.dtype))
+            parts.append(F.one_hot(chart_index, self.charts).to(self._reference.dtype))
         return torch.cat(parts, dim=-1) if parts else None
 
     def _check_context(self, context: Tensor | None, batch_shape: tuple[int, ...]) -> Tensor | None:
@@ -165,7 +172,7 @@ class PoseFlow(nn.Module):
                 f"context must have shape {[*batch_shape, self.context_features]}, got {list(context.shape)}"
             )
         check_finite(context, "context")
-        return context.reshape(-1, self.context_features).to(self.loc.dtype)
+        return context.reshape(-1, self.context_features).to(self._reference.dtype)
 
     def _euclidean(
         self, t: Tensor | None, extras: Tensor | None, batch_shape: tuple[int, ...]
@@ -187,8 +194,8 @@ class PoseFlow(nn.Module):
             if tuple(value.shape) != (*batch_shape, width):
                 raise ValueError(f"{name} must have shape {[*batch_shape, width]}, got {list(value.shape)}")
             check_finite(value, name)
-            parts.append(value.reshape(-1, width).to(self.loc.dtype))
-        return (torch.cat(parts, dim=-1) - self.loc) / self.scale if parts else None
+            parts.append(value.reshape(-1, width).to(self._reference.dtype))
+        return self.normalizer.normalize(torch.cat(parts, dim=-1)) if parts else None
 
     # --- densities and samples --------------------------------------------------------------------------
     def log_prob(
@@ -202,11 +209,11 @@ class PoseFlow(nn.Module):
         batch_shape = tuple(R.shape[:-2])
         ctx = self._check_context(context, batch_shape)
         euclid = self._euclidean(t, extras, batch_shape)
-        rot = R.reshape(-1, 3, 3).to(self.loc.dtype)
-        symmetries = self._symmetries()
-        G, K, B = len(symmetries), self.charts, rot.shape[0]
+        rot = R.reshape(-1, 3, 3).to(self._reference.dtype)
+        representatives = self._representatives(rot)
+        G, K, B = len(representatives), self.charts, rot.shape[0]
         # y[g, k, b]: chart-k coordinates of the representative R_b S_g.
-        y = rotation_to_chart((rot[None] @ symmetries[:, None])[:, None], self._centres()[None, :, None])
+        y = rotation_to_chart(representatives[:, None], self._centres()[None, :, None])
         x = y if euclid is None else torch.cat((y, euclid.expand(G, K, B, -1)), dim=-1)
         chart_index = torch.arange(K, device=rot.device).repeat_interleave(B).repeat(G)
         flat_ctx = None if ctx is None else ctx.repeat(G * K, 1)
@@ -214,7 +221,7 @@ class PoseFlow(nn.Module):
         component = flow_lp.reshape(G, K, B) - log_standard_normal(y)
         log_w = self._chart_log_weights(ctx, B).T  # [K, B]
         per_rep = torch.logsumexp(component + log_w, dim=1)  # [G, B]
-        lp = torch.logsumexp(per_rep, dim=0) - math.log(G) - self.scale.log().sum()
+        lp = torch.logsumexp(per_rep, dim=0) - math.log(G) - self._log_scale()
         return lp.reshape(batch_shape)
 
     @torch.no_grad()
@@ -239,7 +246,7 @@ class PoseFlow(nn.Module):
         else:
             x = self.flow.sample((), flow_ctx, temperature=temperature)
         R = chart_to_rotation(x[:, :3], self._centres()[chart_index])
-        euclid = x[:, 3:] * self.scale + self.loc
+        euclid = self.normalizer.unnormalize(x[:, 3:]) if self.normalizer is not None else x[:, 3:]
         out_shape = (*sample_shape, *batch_shape)
         t = euclid[:, :3].reshape(*out_shape, 3) if self.translation else None
         result: tuple[Tensor | None, ...] = (R.reshape(*out_shape, 3, 3), t)

@@ -176,6 +176,14 @@ def random_rotations(
     return quaternion_to_matrix(q)
 
 
+def half_turn_about_z(R: Tensor) -> Tensor:
+    """R·Rz(π), exactly: the first two columns change sign.  [..., 3, 3] -> [..., 3, 3].
+
+    The parallel-jaw symmetry: (R, t) and (R·Rz(π), t) are the same grasp with the fingers swapped.
+    """
+    return R * R.new_tensor([-1.0, -1.0, 1.0])
+
+
 def rotation_about_z(angle: float, *, dtype: torch.dtype = torch.float32, device=None) -> Tensor:
     """Rz(angle), the rotation by ``angle`` radians about +z.  -> [3, 3]."""
     a = torch.tensor(angle, dtype=torch.float64)

@@ -1,5 +1,8 @@
-"""Evaluation of a learned grasp distribution on held-out primitives, in simulation.
+"""Measures of a learned grasp distribution against simulated reference grasps (no simulator here).
 
+``robo-flows grasps eval`` (:mod:`robo_flows.commands.grasps`) draws the objects and reference grasps and
+runs the trials in ``robo_flows_envs.grasp_sim``; this module draws the model's grasps
+(:func:`draw_model_grasps`) and turns the outcomes into metrics (:func:`object_metrics`, :func:`summarize`).
 For each of ``objects`` primitives drawn from the held-out size bands (dimensions never seen in training):
 
 - two independent reference sets A and B of analytic grasps (the generator's noise), simulated; A's
@@ -17,13 +20,10 @@ EMD is taken between equal-size sets (the smallest of the three sizes); its floo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
-from robo_flows_envs.grasping.analytic import analytic_grasps
-from robo_flows_envs.grasping.evaluator import GraspJob, TrialConfig, evaluate_grasps
-from robo_flows_envs.grasping.objects import Primitive, describe, sample_primitives
+from torch import Tensor
 
 from robo_flows.evaluation.metrics import wilson_interval
 from robo_flows.grasps.metrics import COVERAGE_ANGLE, COVERAGE_DISTANCE, coverage, emd
@@ -55,79 +55,67 @@ def measure_sampling_speed(
     return n / best
 
 
-def evaluate_grasp_flow(
-    model: GraspFlow,
-    seed: int,
-    objects: int = 10,
-    samples: int = 100,
-    candidates: int = 500,
-    top_k: int = 20,
-    reference: int = 100,
-    coverage_samples: int = 2000,
-    workers: int = 2,
-    config: TrialConfig | None = None,
-    progress: Callable[[int], object] | None = None,
-) -> dict:
-    """The metrics of the module docstring as a JSON-ready dict (totals, per object, targets)."""
-    if min(objects, samples, candidates, top_k, reference, coverage_samples) < 1 or top_k > candidates:
+Poses = tuple[np.ndarray, np.ndarray]
+"""A grasp set: R [n, 3, 3] and t [n, 3], float64, object frame."""
+
+
+def check_eval_sizes(
+    samples: int, candidates: int, top_k: int, reference: int, coverage_samples: int
+) -> None:
+    """Raise ValueError unless every count is >= 1 and ``top_k <= candidates``."""
+    if min(samples, candidates, top_k, reference, coverage_samples) < 1 or top_k > candidates:
         raise ValueError(
-            "need objects, samples, candidates, top_k, reference, coverage_samples >= 1 and top_k <= "
-            f"candidates; got {objects}, {samples}, {candidates}, {top_k}, {reference}, {coverage_samples}"
+            "need samples, candidates, top_k, reference, coverage_samples >= 1 and top_k <= candidates; "
+            f"got {samples}, {candidates}, {top_k}, {reference}, {coverage_samples}"
         )
-    config = config or TrialConfig()
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    prims = sample_primitives(rng, objects, held_out=True)
-    per_object: list[dict] = []
-    jobs: list[GraspJob] = []
-    for p in prims:
-        d = torch.from_numpy(describe(p))
-        A = analytic_grasps(p, rng, reference)
-        B = analytic_grasps(p, rng, reference)
-        R_s, t_s = model.sample(d, samples)
-        R_c, t_c = model.sample(d, candidates)
-        with torch.no_grad():
-            top = model.log_prob(R_c, t_c, d.expand(candidates, -1)).topk(top_k).indices
-        sets = {"A": A, "B": B, "samples": (R_s, t_s), "top_k": (R_c[top], t_c[top])}
-        sets = {
-            k: (np.asarray(R, dtype=np.float64), np.asarray(t, dtype=np.float64))
-            for k, (R, t) in sets.items()
-        }
-        cover = {
-            "model": model.sample(d, coverage_samples),
-            "reference": analytic_grasps(p, rng, coverage_samples),
-        }
-        cover = {k: (torch.as_tensor(R, dtype=torch.float64), torch.as_tensor(t, dtype=torch.float64))
-                 for k, (R, t) in cover.items()}  # fmt: skip
-        per_object.append({"object": p, "sets": sets, "cover": cover})
-        jobs += [GraspJob(p, R, t, seed, config) for R, t in sets.values()]
-    outcomes = evaluate_grasps(jobs, workers=workers, progress=progress)
-    for i, entry in enumerate(per_object):
-        entry["success"] = dict(zip(entry["sets"], outcomes[4 * i : 4 * i + 4], strict=True))
-    return _summarize(model, per_object, seed)
 
 
-def _object_metrics(model: GraspFlow, p: Primitive, sets: dict, success: dict, cover: dict) -> dict:
-    as_t = {k: (torch.from_numpy(R), torch.from_numpy(t)) for k, (R, t) in sets.items()}
+def draw_model_grasps(
+    model: GraspFlow, descriptor: Tensor, samples: int, candidates: int, top_k: int, coverage_samples: int
+) -> dict[str, Poses]:
+    """The model's grasp sets for one object, in this order from torch's generator:
+
+    ``samples`` draws (to simulate), the ``top_k`` best of ``candidates`` draws by log-density (to
+    simulate), and ``coverage_samples`` draws (for coverage only).
+    """
+    R_s, t_s = model.sample(descriptor, samples)
+    R_c, t_c = model.sample(descriptor, candidates)
+    with torch.no_grad():
+        top = model.log_prob(R_c, t_c, descriptor.expand(candidates, -1)).topk(top_k).indices
+    R_v, t_v = model.sample(descriptor, coverage_samples)
+    sets = {"samples": (R_s, t_s), "top_k": (R_c[top], t_c[top]), "coverage": (R_v, t_v)}
+    return {k: (R.double().numpy(), t.double().numpy()) for k, (R, t) in sets.items()}
+
+
+def object_metrics(
+    model: GraspFlow,
+    descriptor: Tensor,
+    reference: dict[str, Poses],
+    drawn: dict[str, Poses],
+    success: dict[str, np.ndarray],
+) -> dict:
+    """Metrics of one object (module docstring).
+
+    reference: ``"A"``, ``"B"`` (simulated analytic sets) and ``"coverage"`` (fresh analytic grasps);
+    drawn: :func:`draw_model_grasps`; success: outcomes of ``"A"``, ``"B"``, ``"samples"``, ``"top_k"``.
+    """
+    as_t = {k: (torch.from_numpy(R), torch.from_numpy(t)) for k, (R, t) in {**reference, **drawn}.items()}
     ok_A, ok_B = success["A"], success["B"]
     R_ref, t_ref = as_t["A"][0][ok_A], as_t["A"][1][ok_A]
     R_s, t_s = as_t["samples"]
     m = min(len(R_ref), int(ok_B.sum()), len(R_s))
-    d = torch.from_numpy(describe(p)).expand(len(R_ref), -1)
     with torch.no_grad():
+        d = descriptor.expand(len(R_ref), -1)
         nll = -model.log_prob(R_ref.float(), t_ref.float(), d).mean().item()
     R_B, t_B = as_t["B"][0][ok_B], as_t["B"][1][ok_B]
+    cover_model, cover_ref = as_t["coverage"], as_t["coverage_reference"]
     return {
-        "object": p.spec,
-        "kind": p.kind,
         "success_rate": float(success["samples"].mean()),
         "oracle_success_rate": float(ok_A.mean()),
         "top_k_success_rate": float(success["top_k"].mean()),
-        "coverage_2cm": coverage(R_ref, t_ref, *cover["model"], COVERAGE_DISTANCE),
-        "coverage_2cm_15deg": coverage(R_ref, t_ref, *cover["model"], COVERAGE_DISTANCE, COVERAGE_ANGLE),
-        "coverage_2cm_15deg_reference": coverage(
-            R_ref, t_ref, *cover["reference"], COVERAGE_DISTANCE, COVERAGE_ANGLE
-        ),
+        "coverage_2cm": coverage(R_ref, t_ref, *cover_model, COVERAGE_DISTANCE),
+        "coverage_2cm_15deg": coverage(R_ref, t_ref, *cover_model, COVERAGE_DISTANCE, COVERAGE_ANGLE),
+        "coverage_2cm_15deg_reference": coverage(R_ref, t_ref, *cover_ref, COVERAGE_DISTANCE, COVERAGE_ANGLE),
         "emd": emd(R_s[:m], t_s[:m], R_ref[:m], t_ref[:m]),
         "emd_floor": emd(R_B[:m], t_B[:m], R_ref[:m], t_ref[:m]),
         "emd_set_size": m,
@@ -135,15 +123,22 @@ def _object_metrics(model: GraspFlow, p: Primitive, sets: dict, success: dict, c
     }
 
 
-def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
-    rows = [_object_metrics(model, e["object"], e["sets"], e["success"], e["cover"]) for e in per_object]
+def summarize(
+    rows: list[dict],
+    success: list[dict[str, np.ndarray]],
+    samples_per_s: float,
+    seed: int,
+    coverage_samples: int,
+) -> dict:
+    """The JSON-ready result: totals with Wilson intervals, per-object means, ``rows``, targets met or not.
+
+    rows: one :func:`object_metrics` dict per object (with its ``object`` and ``kind``); success: the
+    outcomes per object as passed to :func:`object_metrics`.
+    """
     counts = {
-        k: (
-            sum(int(e["success"][k].sum()) for e in per_object),
-            sum(len(e["success"][k]) for e in per_object),
-        )
+        k: (sum(int(o[k].sum()) for o in success), sum(len(o[k]) for o in success))
         for k in ("samples", "A", "top_k")
-    }
+    }  # fmt: skip
     averaged = (
         "coverage_2cm",
         "coverage_2cm_15deg",
@@ -154,7 +149,7 @@ def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
     )
     mean = {k: float(np.mean([r[k] for r in rows])) for k in averaged}
     sampled, oracle, top = (_rate(*counts[k]) for k in ("samples", "A", "top_k"))
-    speed = measure_sampling_speed(model, torch.from_numpy(describe(per_object[0]["object"])))
+    speed = samples_per_s
     result = {
         "seed": seed,
         "objects": len(rows),
@@ -166,7 +161,7 @@ def _summarize(model: GraspFlow, per_object: list[dict], seed: int) -> dict:
         "top_k_success_rate_ci95": top["ci95"],
         **mean,
         "samples_per_s": speed,
-        "coverage_samples": len(per_object[0]["cover"]["model"][0]),
+        "coverage_samples": coverage_samples,
         "trials": {"samples": counts["samples"][1], "oracle": counts["A"][1], "top_k": counts["top_k"][1]},
         "nll_units": "nats; density w.r.t. normalized Haar (on R ~ R Rz(pi) classes) x Lebesgue on t [m]",
         "per_object": rows,

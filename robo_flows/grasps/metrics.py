@@ -18,10 +18,9 @@ import math
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from robo_flows.geometry.so3 import matrix_to_quaternion
+from robo_flows.geometry.so3 import half_turn_about_z, matrix_to_quaternion
 
 COVERAGE_DISTANCE = 0.02  # m
 COVERAGE_ANGLE = math.radians(15.0)
@@ -35,8 +34,8 @@ def pairwise_pose_distances(
     q_a = matrix_to_quaternion(R_a.double())
     q_b = matrix_to_quaternion(R_b.double())
     dots = (q_a @ q_b.T).abs()
-    if symmetric:  # q_b ⊗ q_z(π) with q_z(π) = (0, 0, 0, 1): (w, x, y, z) -> (-z, y, -x, w)
-        flipped = torch.stack((-q_b[:, 3], q_b[:, 2], -q_b[:, 1], q_b[:, 0]), dim=-1)
+    if symmetric:
+        flipped = matrix_to_quaternion(half_turn_about_z(R_b.double()))
         dots = torch.maximum(dots, (q_a @ flipped.T).abs())
     angle = 2 * torch.acos(dots.clamp(max=1.0))
     return torch.cdist(t_a.double(), t_b.double()), angle
@@ -71,7 +70,12 @@ def emd(
     rotation_weight: float = ROTATION_WEIGHT,
     symmetric: bool = True,
 ) -> float:
-    """Exact EMD (metres) between two equal-size grasp sets with uniform weights (optimal assignment)."""
+    """Exact EMD (metres) between two equal-size grasp sets with uniform weights (optimal assignment).
+
+    Needs scipy (``scipy.optimize.linear_sum_assignment``), imported here so the rest of the module does not.
+    """
+    from scipy.optimize import linear_sum_assignment
+
     if len(R_a) != len(R_b) or len(R_a) == 0:
         raise ValueError(f"emd needs two non-empty sets of equal size, got {len(R_a)} and {len(R_b)}")
     dt, dR = pairwise_pose_distances(R_a, t_a, R_b, t_b, symmetric)

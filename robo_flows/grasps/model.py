@@ -1,7 +1,8 @@
 """``GraspFlow``: a grasp-pose density p(R, t | object) — a symmetric PoseFlow on the object descriptor.
 
 The descriptor d [K] (one-hot kind + dimensions) is standardized with the training objects' statistics,
-(d - μ_d)/σ_d (σ_d = 1 for constant features), and is the PoseFlow context.  Densities are relative to the
+(d - μ_d)/σ_d (σ_d = 1 for constant features; ``robo_flows.data.normalizer.Normalizer``), and is the
+PoseFlow context.  Densities are relative to the
 normalized Haar measure on SO(3) (on classes R ~ R·Rz(π) when symmetric) times Lebesgue on t in metres.
 """
 
@@ -13,9 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from robo_flows.config.schema import GraspExperimentConfig, GraspModelConfig
+from robo_flows.data.normalizer import Normalizer
 from robo_flows.geometry.pose_flow import PoseFlow
 from robo_flows.geometry.validation import check_finite
-from robo_flows.grasps.config import GraspExperimentConfig, GraspModelConfig
 
 
 class GraspFlow(nn.Module):
@@ -27,8 +29,7 @@ class GraspFlow(nn.Module):
             raise ValueError(f"descriptor_dim must be >= 1, got {descriptor_dim}")
         self.cfg = cfg
         self.descriptor_dim = int(descriptor_dim)
-        self.register_buffer("descriptor_mean", torch.zeros(descriptor_dim))
-        self.register_buffer("descriptor_std", torch.ones(descriptor_dim))
+        self.descriptor_normalizer = Normalizer(self.descriptor_dim)
         self.pose_flow = PoseFlow(
             context_features=descriptor_dim,
             symmetric=cfg.symmetric,
@@ -42,9 +43,7 @@ class GraspFlow(nn.Module):
     def fit_normalization(self, descriptors: Tensor, translations: Tensor) -> None:
         """Descriptor statistics from training objects [M, K]; translation statistics from grasps [N, 3]."""
         check_finite(descriptors, "descriptors")
-        std = descriptors.std(dim=0) if len(descriptors) > 1 else torch.zeros(self.descriptor_dim)
-        self.descriptor_mean.copy_(descriptors.mean(dim=0))
-        self.descriptor_std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
+        self.descriptor_normalizer.load_state_dict(Normalizer.fit(descriptors).state_dict())
         self.pose_flow.fit_standardization(translations)
 
     def context(self, descriptor: Tensor) -> Tensor:
@@ -54,7 +53,7 @@ class GraspFlow(nn.Module):
                 f"object descriptor has {descriptor.shape[-1]} values, the model was trained on "
                 f"{self.descriptor_dim}"
             )
-        return (descriptor.to(self.descriptor_mean) - self.descriptor_mean) / self.descriptor_std
+        return self.descriptor_normalizer.normalize(descriptor.to(self.descriptor_normalizer.shift))
 
     def log_prob(self, R: Tensor, t: Tensor, descriptor: Tensor) -> Tensor:
         """log p(R, t | object): R [..., 3, 3], t [..., 3], descriptor [..., K] -> [...]."""

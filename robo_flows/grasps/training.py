@@ -8,8 +8,9 @@ from typing import Any
 import torch
 
 from robo_flows.config import config_to_dict
-from robo_flows.data.grasps import GraspDataset, read_grasp_file, split_objects
-from robo_flows.grasps.config import GraspExperimentConfig
+from robo_flows.config.schema import GraspExperimentConfig
+from robo_flows.data.grasp_file import read_grasp_file
+from robo_flows.grasps.dataset import GraspDataset, split_objects
 from robo_flows.grasps.model import GraspFlow
 from robo_flows.training import Trainer
 from robo_flows.training.rng import seed_everything

@@ -118,8 +118,10 @@ def test_standardization_is_part_of_the_density():
     t = torch.randn(32, 3, dtype=torch.float64)
     before = pf.log_prob(R, t)
     pf.fit_standardization(torch.randn(1000, 3, dtype=torch.float64) * 0.01 + 5.0)
-    after = pf.log_prob(R, pf.loc + pf.scale * t)
-    torch.testing.assert_close(after, before - pf.scale.log().sum(), atol=1e-9, rtol=0)
+    shift, scale = pf.normalizer.shift, pf.normalizer.scale
+    assert (scale - 0.01).abs().max() < 1e-3  # the fitted σ, not the identity
+    after = pf.log_prob(R, shift + scale * t)
+    torch.testing.assert_close(after, before - scale.log().sum(), atol=1e-9, rtol=0)
 
 
 def test_bad_inputs_are_rejected_with_the_value_named():

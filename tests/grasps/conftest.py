@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from grasp_learning_files import write_grasp_file
+from grasp_learning_files import synthetic_grasp_file
 
 
 @pytest.fixture
 def grasp_file(tmp_path) -> str:
-    return write_grasp_file(tmp_path / "grasps.hdf5")
+    return synthetic_grasp_file(tmp_path / "grasps.hdf5")
 
 
 @pytest.fixture(autouse=True)

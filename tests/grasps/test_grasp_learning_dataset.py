@@ -1,12 +1,12 @@
-"""The grasp-file reader: contents, object splits, and clear errors for bad files."""
+"""Grasps as training items (robo_flows.grasps.dataset): the chosen objects and successes, seeded splits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from grasp_learning_files import write_grasp_file
 
-from robo_flows.data.grasps import GraspDataset, read_grasp_file, split_objects
+from robo_flows.data.grasp_file import read_grasp_file
+from robo_flows.grasps.dataset import GraspDataset, split_objects
 
 
 def test_reader_returns_the_written_arrays(grasp_file):
@@ -36,30 +36,3 @@ def test_object_split_is_seeded_and_disjoint():
     np.testing.assert_array_equal(valid, again[1])
     with pytest.raises(ValueError, match="valid_fraction"):
         split_objects(20, 1.0, seed=0)
-
-
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ({"kind": "demos"}, "kind='demos', expected a 'grasps' file"),
-        ({"format_version": 2}, "format_version=2"),
-        (
-            {"translations": np.zeros((5, 3), np.float32)},
-            r"translations has shape \[5, 3\], expected \[256, 3\]",
-        ),
-        ({"object_index": np.full(256, 7)}, r"object_index must lie in \[0, 4\)"),
-        ({"rotations": np.tile(2 * np.eye(3, dtype=np.float32), (256, 1, 1))}, "not orthonormal"),
-    ],
-)
-def test_bad_files_are_rejected_naming_the_problem(tmp_path, override, message):
-    path = write_grasp_file(tmp_path / "bad.hdf5", **override)
-    with pytest.raises(ValueError, match=message):
-        read_grasp_file(path)
-
-
-def test_missing_and_non_hdf5_files(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        read_grasp_file(tmp_path / "nope.hdf5")
-    (tmp_path / "text.hdf5").write_text("not hdf5")
-    with pytest.raises(ValueError, match="not a readable HDF5 file"):
-        read_grasp_file(tmp_path / "text.hdf5")

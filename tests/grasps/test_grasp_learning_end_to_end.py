@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from robo_flows.cli import main
+from robo_flows.commands import main
 from robo_flows.geometry import rotation_about_z
 from robo_flows.grasps import GraspFlow, GraspModelConfig
 from robo_flows.training import load_checkpoint
@@ -96,4 +96,4 @@ def test_train_resume_eval_and_sample_commands(grasp_file, tmp_path):
 def test_sample_command_rejects_unknown_objects(tmp_path, capsys):
     assert main(["grasps", "sample", "--checkpoint", str(tmp_path / "x.pt"), "--object", "cone:0.1",
                  "--out", str(tmp_path)]) == 2  # fmt: skip
-    assert "unknown primitive kind 'cone'" in capsys.readouterr().out
+    assert "unknown primitive kind 'cone'" in capsys.readouterr().err

@@ -1,14 +1,11 @@
 import numpy as np
 import pytest
-from robo_flows_envs.grasping.analytic import DEPTH_MAX, DEPTH_MIN, analytic_grasps
-from robo_flows_envs.grasping.gripper import (
-    MAX_GRASP_WIDTH,
-    PAD_HALF_WIDTH,
-    PALM_DEPTH,
-    rot_z_pi,
-)
-from robo_flows_envs.grasping.objects import parse_object_spec
-from robo_flows_envs.grasping.rotations import check_poses, matrix_to_quaternion, rotvec_to_matrix
+import torch
+from robo_flows_envs.grasp_sim.analytic import DEPTH_MAX, DEPTH_MIN, analytic_grasps
+from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH, PAD_HALF_WIDTH, PALM_DEPTH, check_poses
+from robo_flows_envs.grasp_sim.objects import parse_object_spec
+
+from robo_flows.geometry import half_turn_about_z
 
 OBJECTS = [
     "box:0.05,0.03,0.12",
@@ -78,7 +75,9 @@ def test_both_symmetric_twins_are_drawn():
     # The only graspable side is x: half the closing axes point along +x, half along -x.
     assert np.allclose(np.abs(R[:, 0, 1]), 1.0)
     assert 0.4 < np.mean(R[:, 0, 1] > 0) < 0.6
-    twin = rot_z_pi(R)  # the same grasp with the fingers swapped: closing and x axes flip, approach stays
+    twin = half_turn_about_z(
+        torch.from_numpy(R)
+    ).numpy()  # the same grasp with the fingers swapped: closing and x axes flip, approach stays
     np.testing.assert_allclose(twin[:, :, :2], -R[:, :, :2])
     np.testing.assert_allclose(twin[:, :, 2], R[:, :, 2])
 
@@ -93,17 +92,6 @@ def test_noise_has_the_requested_scale():
     np.testing.assert_allclose(np.sqrt(np.mean(angle**2)), np.sqrt(3) * np.deg2rad(3.0), rtol=0.1)
 
 
-def test_rodrigues_and_quaternion_agree():
-    w = np.random.default_rng(0).normal(size=(50, 3))
-    w[0] = [np.pi, 0, 0]
-    for R, v in zip(rotvec_to_matrix(w), w, strict=True):
-        q = matrix_to_quaternion(R)
-        angle = np.linalg.norm(v)
-        axis = v / angle
-        expected = np.r_[axis * np.sin(angle / 2), np.cos(angle / 2)]
-        assert min(np.abs(q - expected).max(), np.abs(q + expected).max()) < 1e-9
-
-
 def test_negative_noise_is_rejected():
     with pytest.raises(ValueError, match="noise must be >= 0"):
         analytic_grasps(parse_object_spec("sphere:0.03"), np.random.default_rng(0), 5, noise_pos=-1.0)
@@ -113,11 +101,18 @@ def test_negative_noise_is_rejected():
     ("R", "message"),
     [
         (np.eye(3)[None] * 2, "not orthonormal"),
-        (np.diag([1.0, 1.0, -1.0])[None], "det = -1"),
-        (np.full((1, 3, 3), np.nan), "not finite"),
+        (np.diag([1.0, 1.0, -1.0])[None], r"not proper: \|det R - 1\| = 2"),
+        (np.full((1, 3, 3), np.nan), "must be finite"),
         (np.eye(3), r"shape \[n, 3, 3\]"),
     ],
 )
 def test_bad_rotations_are_rejected(R, message):
     with pytest.raises(ValueError, match=message):
         check_poses(R, np.zeros((1, 3)))
+
+
+def test_bad_translations_are_rejected_naming_the_grasp():
+    t = np.zeros((3, 3))
+    t[2, 1] = np.inf
+    with pytest.raises(ValueError, match=r"translations\[2\] must be finite"):
+        check_poses(np.tile(np.eye(3), (3, 1, 1)), t)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from robo_flows_envs.grasping.antipodal import MAX_BACKOFF, antipodal_grasps, label_object
-from robo_flows_envs.grasping.evaluator import GraspEvaluator
-from robo_flows_envs.grasping.mesh_objects import mesh_urdf_path
-from robo_flows_envs.grasping.rotations import check_poses
+from robo_flows_envs.grasp_sim.antipodal import MAX_BACKOFF, antipodal_grasps, label_object
+from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator
+from robo_flows_envs.grasp_sim.gripper import check_poses
+from robo_flows_envs.grasp_sim.meshes import mesh_urdf_path
 
 
 def test_candidates_on_a_box_close_across_a_narrow_pair_of_faces():

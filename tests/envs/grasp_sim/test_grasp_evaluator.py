@@ -1,9 +1,19 @@
 import numpy as np
+import pybullet
 import pytest
-from robo_flows_envs.grasping.analytic import analytic_grasps
-from robo_flows_envs.grasping.evaluator import GraspEvaluator, GraspJob, TrialConfig, evaluate_grasps
-from robo_flows_envs.grasping.objects import parse_object_spec, sample_primitives
-from robo_flows_envs.grasping.rotations import frames_from_axes
+import torch
+from robo_flows_envs.grasp_sim.analytic import analytic_grasps
+from robo_flows_envs.grasp_sim.evaluator import (
+    GraspEvaluator,
+    GraspJob,
+    TrialConfig,
+    evaluate_grasps,
+    pybullet_quaternion,
+)
+from robo_flows_envs.grasp_sim.gripper import grasp_frames
+from robo_flows_envs.grasp_sim.objects import parse_object_spec, sample_primitives
+
+from robo_flows.geometry import exp_map, random_rotations
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +24,7 @@ def evaluator():
 
 def _top_down(t) -> tuple[np.ndarray, np.ndarray]:
     """One grasp approaching along -z (from above), closing along x, TCP at t."""
-    R = frames_from_axes(np.array([[1.0, 0, 0]]), np.array([[0, 0, -1.0]]))
+    R = grasp_frames(np.array([[1.0, 0, 0]]), np.array([[0, 0, -1.0]]))
     return R, np.asarray([t], dtype=float)
 
 
@@ -46,7 +56,7 @@ def test_grasp_too_shallow_to_hold_fails(evaluator):
 def test_hand_touching_the_object_at_pregrasp_fails(evaluator):
     # A bar x in [-0.1, 0.1] approached along +x with the TCP at its far end: 0.1 m back from there
     # the palm is inside the bar.
-    R = frames_from_axes(np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
+    R = grasp_frames(np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
     t = np.array([[0.1, 0.0, 0.0]])
     assert evaluator.in_collision("box:0.2,0.04,0.04", R[0], t[0] - 0.1 * R[0, :, 2])
     assert not evaluator.evaluate("box:0.2,0.04,0.04", R, t, seed=0).any()
@@ -94,3 +104,11 @@ def test_parallel_evaluation_matches_serial():
 def test_bad_trial_config_is_rejected(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrialConfig(**{field: value})
+
+
+def test_pybullet_reads_back_the_rotation_from_its_quaternion():
+    R = random_rotations(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    near_pi = exp_map(torch.tensor([[np.pi - 1e-7, 0.0, 0.0], [0.0, 0.0, np.pi]], dtype=torch.float64))
+    for Ri in torch.cat((R, near_pi)).numpy():
+        back = np.reshape(pybullet.getMatrixFromQuaternion(pybullet_quaternion(Ri)), (3, 3))
+        np.testing.assert_allclose(back, Ri, atol=1e-9)

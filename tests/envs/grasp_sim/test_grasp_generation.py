@@ -1,11 +1,11 @@
 import h5py
 import numpy as np
 import pytest
-from robo_flows_envs.grasping.dataset import generate_grasp_dataset
-from robo_flows_envs.grasping.objects import DESCRIPTOR_DIM, parse_object_spec
+from robo_flows_envs.grasp_sim.generation import generate_grasp_dataset
+from robo_flows_envs.grasp_sim.objects import DESCRIPTOR_DIM, parse_object_spec
 
-from robo_flows.cli import main as robo_flows_main
-from robo_flows.data.grasps import read_grasp_file
+from robo_flows.commands import main as robo_flows_main
+from robo_flows.data.grasp_file import read_grasp_file
 
 
 @pytest.fixture(scope="module")
@@ -41,53 +41,18 @@ def test_same_seed_gives_the_same_file(dataset, tmp_path):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
 
 
-def test_existing_file_is_not_overwritten_without_force(dataset):
-    path, _ = dataset
-    before = path.read_bytes()
-    with pytest.raises(FileExistsError, match="force"):
-        generate_grasp_dataset(path, seed=8, objects=1, grasps_per_object=1, workers=1)
-    assert path.read_bytes() == before
-
-
-def test_force_overwrites(tmp_path):
-    path = tmp_path / "g.h5"
-    path.write_bytes(b"old")
-    generate_grasp_dataset(path, seed=1, objects=1, grasps_per_object=2, workers=1, force=True)
-    assert read_grasp_file(path).success.shape == (2,)
-    assert [p.name for p in tmp_path.iterdir()] == ["g.h5"]  # no temp file left behind
-
-
-def test_reader_names_what_is_wrong(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        read_grasp_file(tmp_path / "missing.h5")
-    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
-    with pytest.raises(ValueError, match="not a readable HDF5 file"):
-        read_grasp_file(tmp_path / "junk.h5")
-    with h5py.File(tmp_path / "demos.h5", "w") as f:
-        f.create_group("data")
-    with pytest.raises(ValueError, match="expected a 'grasps' file"):
-        read_grasp_file(tmp_path / "demos.h5")
-    with h5py.File(tmp_path / "v2.h5", "w") as f:
-        f.attrs.update(kind="grasps", format_version=2)
-    with pytest.raises(ValueError, match="format_version=2"):
-        read_grasp_file(tmp_path / "v2.h5")
-
-
 def test_command_line_writes_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "cli.h5"
-    args = [
-        "grasps",
-        "generate",
-        "--out",
-        str(out),
-        "--seed",
-        "2",
-        "--objects",
-        "2",
-        "--grasps-per-object",
-        "3",
-    ]
-    assert robo_flows_main([*args, "--workers", "1"]) == 0
+    args = ["grasps", "generate", "--out", str(out), "--seed", "2", "--objects", "2",
+            "--grasps-per-object", "3", "--workers", "1"]  # fmt: skip
+    assert robo_flows_main(args) == 0
     assert read_grasp_file(out).success.shape == (6,)
+    before = out.read_bytes()
     assert robo_flows_main(args) == 2
-    assert "exists; pass force=True (--force)" in capsys.readouterr().err
+    assert "--force" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert robo_flows_main([*args[:-2], "--workers", "0", "--force"]) == 2  # a bad input: nothing removed
+    assert out.read_bytes() == before
+    assert robo_flows_main([*args, "--seed", "3", "--force"]) == 0
+    assert out.read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == ["cli.h5"]  # no temp file left behind

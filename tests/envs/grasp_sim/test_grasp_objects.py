@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from robo_flows_envs.grasping.gripper import MAX_GRASP_WIDTH
-from robo_flows_envs.grasping.objects import (
+from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH
+from robo_flows_envs.grasp_sim.objects import (
     _BANDS,
     _SIZE_RANGES,
     DESCRIPTOR_DIM,

@@ -1,11 +1,11 @@
 import json
 
 import numpy as np
-from robo_flows_envs.grasping.objects import parse_object_spec
-from robo_flows_envs.grasping.oracle_command import LADDER, random_grasps
-from robo_flows_envs.grasping.rotations import check_poses
+from robo_flows_envs.grasp_sim.gripper import check_poses
+from robo_flows_envs.grasp_sim.objects import parse_object_spec
+from robo_flows_envs.grasp_sim.oracle import LADDER, random_grasps
 
-from robo_flows.cli import main as robo_flows_main
+from robo_flows.commands import main as robo_flows_main
 
 
 def test_oracle_command_prints_each_row_for_each_kind(tmp_path, capsys):
