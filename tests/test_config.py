@@ -1,16 +1,21 @@
-"""load_config: unknown keys, overrides with coercion, YAML files, round trips through config_to_dict."""
+"""load_config and the experiment schema: unknown keys, overrides with coercion, YAML files, round trips,
+range checks, and the shipped presets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pytest
 
+from robo_flows import errors
 from robo_flows.config import (
     ConfigError,
     DataConfig,
+    GraspExperimentConfig,
     PolicyExperimentConfig,
+    SamplingConfig,
     TrainConfig,
     config_to_dict,
     load_config,
@@ -22,7 +27,7 @@ BASE = {"data": {"path": "demos.hdf5"}}
 def test_unknown_key_lists_valid_keys_at_its_level():
     with pytest.raises(ConfigError, match=r"'train.stepz'.*valid keys of train: steps, batch_size"):
         load_config({**BASE, "train": {"stepz": 3}}, PolicyExperimentConfig)
-    with pytest.raises(ConfigError, match=r"'modle'.*valid keys of the top level: data, model, train, name"):
+    with pytest.raises(ConfigError, match=r"'modle'.*valid keys of the top level: data, model, sampling, train, name"):
         load_config({**BASE, "modle": {}}, PolicyExperimentConfig)
 
 
@@ -124,3 +129,46 @@ def test_loader_handles_literal_fixed_tuples_optional_and_nesting():
         load_config({}, _Outer, ["limit.x=1"])
     with pytest.raises(ConfigError, match="inner must be a mapping"):
         load_config({"inner": 3}, _Outer)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1e-3"])
+def test_learning_rate_must_be_finite_and_positive(value):
+    with pytest.raises(ConfigError, match="train.lr must be a finite number > 0"):
+        load_config(BASE, PolicyExperimentConfig, [f"train.lr={value}"])
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-0.5"])
+def test_sampling_temperature_must_be_finite_and_positive(value):
+    with pytest.raises(ConfigError, match="sampling.temperature must be a finite number > 0"):
+        load_config(BASE, PolicyExperimentConfig, [f"sampling.temperature={value}"])
+
+
+def test_sampling_is_its_own_section_and_checked_against_the_chunk():
+    cfg = load_config(BASE, PolicyExperimentConfig, ["sampling.best_of=4", "sampling.n_action_steps=2"])
+    assert cfg.sampling == SamplingConfig(best_of=4, n_action_steps=2)
+    with pytest.raises(ConfigError, match="'model.temperature'.*valid keys of model"):
+        load_config(BASE, PolicyExperimentConfig, ["model.temperature=0.5"])
+    with pytest.raises(ConfigError, match=r"sampling.n_action_steps=9 exceeds data.action_horizon=8"):
+        load_config(BASE, PolicyExperimentConfig, ["sampling.n_action_steps=9"])
+
+
+def test_action_bounds_come_from_the_env_unless_widened_to_the_data():
+    assert load_config(BASE, PolicyExperimentConfig).data.action_bounds == "env"
+    assert load_config(BASE, PolicyExperimentConfig, ["data.action_bounds=data"]).data.action_bounds == "data"
+    with pytest.raises(ConfigError, match=r"'data.action_bounds' must be one of \['env', 'data'\]"):
+        load_config(BASE, PolicyExperimentConfig, ["data.action_bounds=clip"])
+
+
+def test_config_error_is_the_shared_robo_flows_error():
+    assert ConfigError is errors.ConfigError
+    assert issubclass(ConfigError, errors.RoboFlowsError) and issubclass(ConfigError, ValueError)
+
+
+PRESETS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+def test_every_shipped_preset_loads_into_its_schema(preset):
+    cls = GraspExperimentConfig if preset.stem.startswith("grasp") else PolicyExperimentConfig
+    cfg = load_config(preset, cls, ["data.path=demos.hdf5"])
+    assert load_config(config_to_dict(cfg), cls) == cfg

@@ -32,6 +32,36 @@ def test_core_library_never_imports_pybullet() -> None:
     assert out.stdout.strip() == "", f"core modules pulled in the simulator: {out.stdout.strip()}"
 
 
+# Imports every module in a fresh child of one interpreter that has loaded only third-party libraries
+# (torch, numpy, h5py, yaml), so that an import cycle inside robo_flows shows as an ImportError of the
+# module that starts it, whatever the order.
+_IMPORT_EACH = """
+import importlib, os, sys, traceback
+import h5py, numpy, torch, yaml
+failed = []
+for name in sys.argv[1:]:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            importlib.import_module(name)
+        except BaseException:
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        failed.append(name)
+print(",".join(failed))
+"""
+
+
+def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
+    modules = _core_modules()
+    out = subprocess.run([sys.executable, "-c", _IMPORT_EACH, *modules], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"modules that fail to import on their own: {out.stdout.strip()}\n{out.stderr}"
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_subcommand_answers_help(command: str) -> None:
     out = subprocess.run(

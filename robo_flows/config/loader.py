@@ -1,4 +1,6 @@
-"""Experiment configuration: YAML (or a dict) -> nested typed dataclasses, with ``key=value`` overrides.
+"""Generic configuration loader: YAML (or a dict) -> nested typed dataclasses, with ``key=value`` overrides.
+
+It knows nothing of the experiments: their dataclasses live in ``robo_flows.config.schema``.
 
 ``load_config(source, cls, overrides)`` reads ``source`` with ``yaml.safe_load`` (or takes a dict),
 applies the dotted overrides (``train.steps=500``, ``data.obs_keys=observation,desired_goal``) and
@@ -16,23 +18,18 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
 
-from robo_flows.data.normalizer import NORMALIZATION_MODES
+from robo_flows.errors import ConfigError
 
 T = TypeVar("T")
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _NONE = ("none", "null", "~")
-
-
-class ConfigError(ValueError):
-    """A configuration that does not fit its dataclasses (unknown key, wrong type, bad value)."""
 
 
 def load_config(source: str | Path | Mapping[str, Any], cls: type[T], overrides: Sequence[str] = ()) -> T:
@@ -236,104 +233,3 @@ def _coerce_sequence(value: Any, tp: Any, key: str) -> list[Any] | tuple[Any, ..
     if args and len(items) != len(args):
         raise ConfigError(f"config key {key!r} must hold {len(args)} values, got {len(items)}: {value!r}")
     return tuple(_coerce(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(items, args, strict=False)))
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
-
-
-@dataclass
-class DataConfig:
-    """Which demonstrations to learn from and how they are windowed (see ``robo_flows.data.DemoDataset``).
-
-    path:           HDF5 file in the robomimic layout.
-    obs_keys:       observation keys concatenated in this order; None = the file's ``env_args["obs_layout"]``
-                    order, else its obs keys sorted.
-    obs_horizon:    past observations per window (the current one included).
-    action_horizon: future actions per window (the action chunk).
-    valid_fraction: fraction of episodes held out when the file has no ``mask/`` split.
-    split_seed:     seed of that episode split.
-    normalization:  "meanstd" (zero mean, unit std) or "minmax" (to [-1, 1]) per dimension.
-    """
-
-    path: str
-    obs_keys: list[str] | None = None
-    obs_horizon: int = 1
-    action_horizon: int = 8
-    valid_fraction: float = 0.1
-    split_seed: int = 0
-    normalization: str = "meanstd"
-
-    def __post_init__(self) -> None:
-        _check(self.obs_horizon >= 1, f"data.obs_horizon must be >= 1, got {self.obs_horizon}")
-        _check(self.action_horizon >= 1, f"data.action_horizon must be >= 1, got {self.action_horizon}")
-        _check(
-            0.0 <= self.valid_fraction < 1.0,
-            f"data.valid_fraction must be in [0, 1), got {self.valid_fraction}",
-        )
-        _check(
-            self.normalization in NORMALIZATION_MODES,
-            f"data.normalization must be one of {NORMALIZATION_MODES}, got {self.normalization!r}",
-        )
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings of ``robo_flows.training.Trainer``.
-
-    steps:            optimizer steps in total.
-    batch_size:       global batch size (split evenly across processes under torchrun).
-    lr, weight_decay: AdamW; the learning rate rises linearly over ``warmup_steps``, then a cosine to 0.
-    ema_decay:        decay of the exponential moving average of the weights (0 = off); the EMA weights are
-                      the ones validated and used by the saved policy.
-    grad_clip:        maximum global gradient norm (0 = no clipping).
-    valid_every, checkpoint_every, log_every: periods in steps (0 = only at the end).
-    seed:             seeds torch, numpy, python random and the data order.
-    device:           "cpu", "cuda", "cuda:N" or "auto" (cuda when available).
-    num_workers:      DataLoader worker processes.
-    """
-
-    steps: int = 2000
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 100
-    ema_decay: float = 0.999
-    grad_clip: float = 1.0
-    valid_every: int = 200
-    checkpoint_every: int = 500
-    log_every: int = 50
-    seed: int = 0
-    device: str = "auto"
-    num_workers: int = 0
-
-    def __post_init__(self) -> None:
-        _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
-        _check(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
-        _check(self.lr > 0, f"train.lr must be > 0, got {self.lr}")
-        _check(self.weight_decay >= 0, f"train.weight_decay must be >= 0, got {self.weight_decay}")
-        _check(self.warmup_steps >= 0, f"train.warmup_steps must be >= 0, got {self.warmup_steps}")
-        _check(0.0 <= self.ema_decay < 1.0, f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
-        _check(self.grad_clip >= 0, f"train.grad_clip must be >= 0, got {self.grad_clip}")
-        for name in ("valid_every", "checkpoint_every", "log_every", "num_workers"):
-            _check(getattr(self, name) >= 0, f"train.{name} must be >= 0, got {getattr(self, name)}")
-        _check(
-            self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:"),
-            f"train.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}",
-        )
-
-
-# ModelConfig belongs to the policy package. It is imported after everything above is defined so that
-# policy modules may themselves import this module's loader while it is still initialising.
-from robo_flows.policy.config import ModelConfig  # noqa: E402
-
-
-@dataclass
-class PolicyExperimentConfig:
-    """One policy experiment: the data, the model and the optimisation (a ``configs/*.yaml`` preset)."""
-
-    data: DataConfig
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    name: str | None = None
