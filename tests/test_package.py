@@ -59,7 +59,8 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     modules = _core_modules()
     out = subprocess.run([sys.executable, "-c", _IMPORT_EACH, *modules], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "", f"modules that fail to import on their own: {out.stdout.strip()}\n{out.stderr}"
+    failed = out.stdout.strip()
+    assert failed == "", f"modules that fail to import on their own: {failed}\n{out.stderr}"
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -369,7 +369,9 @@ class GraspModelConfig:
     temperature: float = 1.0
 
     def __post_init__(self) -> None:
-        _check(1 <= self.charts <= MAX_CHARTS, f"model.charts must be in [1, {MAX_CHARTS}], got {self.charts}")
+        _check(
+            1 <= self.charts <= MAX_CHARTS, f"model.charts must be in [1, {MAX_CHARTS}], got {self.charts}"
+        )
         _check(self.layers >= 1, f"model.layers must be >= 1, got {self.layers}")
         _check_finite_positive("model.temperature", self.temperature)
 
