@@ -1,7 +1,7 @@
 """Evaluation of policies (and scripted experts) on gymnasium vector environments.
 
 ``evaluate(actor, env_id, episodes, seed, out_dir)`` rolls out seeded episodes and writes ``results.json``
-(success rate with a Wilson 95% interval, executed modes, ``select_action`` latency) with plots and a video.
+(success rate with a Wilson 95% interval, executed modes, replanning latency) with plots and a video.
 """
 
 from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor

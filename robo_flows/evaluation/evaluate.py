@@ -1,8 +1,9 @@
 """``evaluate``: roll a policy (or the scripted expert) out on seeded episodes and write a run folder.
 
 ``DIR/results.json`` holds ``success_rate``, ``success_ci`` (Wilson 95%), ``episodes``, ``modes``
-(executed mode -> episodes, from ``info["mode"]``), ``latency_ms`` (``select_action`` at batch 1) and, for a
-policy with an observation monitor, ``obs_log_prob`` of the episodes' first observations.  Beside it:
+(executed mode -> episodes, from ``info["mode"]``), ``replan_ms`` (a policy's chunk sample at batch 1 and 50,
+cold and warm; ``robo_flows.evaluation.latency``) and, for a policy with an observation monitor,
+``obs_log_prob`` of the episodes' first observations.  Beside it:
 ``paths.png`` (top-down end-effector paths coloured by mode), ``modes.png`` and, on request, ``rollouts.gif``.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
-from robo_flows.evaluation.latency import chunk_latency, select_action_latency
+from robo_flows.evaluation.latency import replanning_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
 from robo_flows.evaluation.plots import plot_mode_histogram, plot_paths
 from robo_flows.evaluation.rollout import EpisodeRecord, describe_env, make_vector_env, run_episodes
@@ -28,7 +29,6 @@ from robo_flows.evaluation.video import record_video
 from robo_flows.policy.policy import FlowPolicy
 
 RESULTS_FILE = "results.json"
-LATENCY_CALLS = 200
 VIDEO_EPISODES = 2
 
 
@@ -127,11 +127,9 @@ def summarize(
 
 
 def policy_measurements(policy: FlowPolicy, first_obs: list[Any]) -> dict[str, Any]:
-    """Latency of ``select_action`` and of a chunk sample at batch 1, and the monitor's view of the starts."""
-    stream = [first_obs[i % len(first_obs)] for i in range(LATENCY_CALLS)]
+    """Latency of the replanning call (chunk sample at batch 1 and 50); the monitor's view of the starts."""
     out: dict[str, Any] = {
-        "latency_ms": select_action_latency(policy, stream),
-        "chunk_latency_ms": chunk_latency(policy, stream[:50]),
+        "replan_ms": replanning_latency({policy.kind: policy}, first_obs)[policy.kind],
         "policy": {
             "kind": policy.kind,
             "temperature": policy.temperature,

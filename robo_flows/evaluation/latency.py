@@ -1,48 +1,78 @@
-"""Timing a policy in its control loop: ``select_action`` at batch 1, and one full chunk sample."""
+"""Latency of a policy's replanning call: one chunk sample (``predict_action_chunk``) at batch 1 and 50.
+
+A receding-horizon policy samples a chunk once every ``n_action_steps`` control steps and pops queued actions
+in between, so the cost that bounds a control rate is the replanning call, not the average ``select_action``
+(three of four calls are a numpy pop at ``n_action_steps = 4``).  It is timed at batch 1 (one robot) and at
+batch 50 (a vector of environments), with the first, cold call of each shape apart from the warm samples.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from robo_flows.evaluation.metrics import latency_summary
-from robo_flows.policy.policy import FlowPolicy
+import numpy as np
 
-WARMUP_CALLS = 10
+from robo_flows.benchmarks.harness import time_interleaved
+from robo_flows.policy.policy import FlowPolicy, Observation
 
-
-def time_calls(fn: Callable[[Any], Any], inputs: Sequence[Any]) -> list[float]:
-    """Seconds of each ``fn(x)`` over ``inputs``, after ``WARMUP_CALLS`` untimed calls."""
-    if not inputs:
-        raise ValueError("time_calls needs at least one input")
-    for x in inputs[:WARMUP_CALLS]:
-        fn(x)
-    timings = []
-    for x in inputs:
-        start = time.perf_counter()
-        fn(x)
-        timings.append(time.perf_counter() - start)
-    return timings
+REPLAN_BATCHES: tuple[int, ...] = (1, 50)
+REPLAN_REPEATS = 100
+REPLAN_WARMUP = 5
 
 
-def select_action_timings(policy: FlowPolicy, observations: Sequence[Any]) -> list[float]:
-    """Seconds per ``select_action`` on single observations, replayed as one episode from a reset.
+def _stack(observations: Sequence[Observation]) -> Observation:
+    """Single observations (flat arrays or Dicts of arrays) stacked along a new first axis."""
+    if isinstance(observations[0], Mapping):
+        return {key: np.stack([np.asarray(o[key]) for o in observations]) for key in observations[0]}
+    return np.stack([np.asarray(o) for o in observations])
 
-    Receding horizon: most calls pop a queued action, one in ``n_action_steps`` samples a chunk; the
-    timings therefore describe the control loop as it runs.
+
+def _take(stacked: Observation, rows: list[int] | int) -> Observation:
+    if isinstance(stacked, Mapping):
+        return {key: value[rows] for key, value in stacked.items()}
+    return stacked[rows]
+
+
+def _replan_call(policy: FlowPolicy, stacked: Observation, n: int, batch: int) -> Callable[[], object]:
+    """``predict_action_chunk`` on the next ``batch`` of the ``n`` observations, cycling through them."""
+    position = [0]
+
+    def call() -> object:
+        start = position[0]
+        rows = [(start + i) % n for i in range(batch)]
+        position[0] = (start + batch) % n
+        return policy.predict_action_chunk(_take(stacked, rows if batch > 1 else rows[0]))
+
+    return call
+
+
+def replanning_latency(
+    policies: Mapping[str, FlowPolicy],
+    observations: Sequence[Observation],
+    *,
+    batches: Sequence[int] = REPLAN_BATCHES,
+    repeats: int = REPLAN_REPEATS,
+    warmup: int = REPLAN_WARMUP,
+) -> dict[str, dict[str, Any]]:
+    """``{name: {"b<batch>": timing}}``: each policy's chunk sample at each batch size, interleaved.
+
+    Per batch size the policies take turns call by call (``robo_flows.benchmarks.harness.time_interleaved``),
+    so a busy machine slows all of them alike.  A timing holds ``cold_ms`` (the first call at that batch
+    size), ``warm_ms`` (p50, p95, mean, min, n over ``repeats`` calls) and the raw ``samples_ms``.
+    ``observations`` are single observations, flat ``[obs_dim]`` or Dicts (e.g. the episodes' first ones).
     """
-    policy.reset()
-    timings = time_calls(policy.select_action, observations)
-    policy.reset()
-    return timings
-
-
-def select_action_latency(policy: FlowPolicy, observations: Sequence[Any]) -> dict[str, float]:
-    """p50 / p95 / mean milliseconds of ``select_action`` at batch 1 (see :func:`select_action_timings`)."""
-    return latency_summary(select_action_timings(policy, observations))
-
-
-def chunk_latency(policy: FlowPolicy, observations: Sequence[Any]) -> dict[str, float]:
-    """p50 / p95 / mean milliseconds of ``predict_action_chunk`` (one full chunk sample) at batch 1."""
-    return latency_summary(time_calls(policy.predict_action_chunk, observations))
+    if not policies:
+        raise ValueError("replanning_latency needs at least one policy")
+    if len(observations) == 0:
+        raise ValueError("replanning_latency needs at least one observation")
+    stacked = _stack(observations)
+    out: dict[str, dict[str, Any]] = {name: {} for name in policies}
+    for batch in batches:
+        calls = {
+            name: _replan_call(policy, stacked, len(observations), batch) for name, policy in policies.items()
+        }
+        timings = time_interleaved(calls, repeats=repeats, calls=1, warmup=warmup)
+        for name, timing in timings.items():
+            out[name][f"b{batch}"] = timing.to_json()
+    return out

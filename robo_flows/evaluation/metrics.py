@@ -1,12 +1,10 @@
-"""Summary statistics of evaluation episodes: success with a Wilson interval, mode counts, percentiles."""
+"""Summary statistics of evaluation episodes: success with a Wilson interval, mode counts."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-
-import numpy as np
+from collections.abc import Iterable
 
 Z_95 = 1.959963984540054  # two-sided 95% standard-normal quantile
 
@@ -33,15 +31,3 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
 def mode_counts(modes: Iterable[str | None]) -> dict[str, int]:
     """Mode name -> number of episodes, most frequent first; episodes without a mode are left out."""
     return dict(Counter(m for m in modes if m is not None).most_common())
-
-
-def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
-    """``{"p50", "p95", "mean"}`` in milliseconds of per-call durations given in seconds."""
-    if len(seconds) == 0:
-        raise ValueError("latency_summary needs at least one timing")
-    ms = 1e3 * np.asarray(seconds, dtype=np.float64)
-    return {
-        "p50": float(np.percentile(ms, 50)),
-        "p95": float(np.percentile(ms, 95)),
-        "mean": float(ms.mean()),
-    }

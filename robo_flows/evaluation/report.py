@@ -1,4 +1,4 @@
-"""One plain-text comparison table of evaluation results (success, CI, modes, latency)."""
+"""One plain-text comparison table of evaluation results (success, CI, modes, replanning latency)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def _latency(result: dict[str, Any], key: str) -> str:
-    lat = result.get(key)
-    return f"{lat['p50']:.2f} / {lat['p95']:.2f}" if lat else "-"
+def _latency(result: dict[str, Any], batch: str) -> str:
+    lat = result.get("replan_ms", {}).get(batch)
+    return f"{lat['warm_ms']['p50']:.2f} / {lat['warm_ms']['p95']:.2f}" if lat else "-"
 
 
 def format_table(results: Sequence[dict[str, Any]]) -> str:
-    """Rows: one per result dict of ``evaluate``; columns: success, Wilson 95% CI, modes, latencies (ms)."""
+    """Rows: one per result dict of ``evaluate``; columns: success, Wilson 95% CI, modes, and the warm
+    replanning latency (chunk sample, p50 / p95 ms) at batch 1 and 50."""
     header = [
         "actor",
         "episodes",
@@ -20,8 +21,8 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
         "95% CI",
         "modes",
         "smaller mode",
-        "select_action p50/p95 ms",
-        "chunk p50/p95 ms",
+        "replan b1 p50/p95 ms",
+        "replan b50 p50/p95 ms",
     ]
     rows = [header]
     for r in results:
@@ -35,8 +36,8 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
                 f"[{lo:.2f}, {hi:.2f}]",
                 modes,
                 "-" if r.get("smaller_mode_share") is None else f"{r['smaller_mode_share']:.0%}",
-                _latency(r, "latency_ms"),
-                _latency(r, "chunk_latency_ms"),
+                _latency(r, "b1"),
+                _latency(r, "b50"),
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

@@ -1,12 +1,16 @@
-"""Wilson intervals, seeds, mode counts and latency summaries."""
+"""Wilson intervals, seeds, mode counts and the replanning latency."""
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from robo_flows.evaluation.metrics import latency_summary, mode_counts, wilson_interval
+from robo_flows.evaluation.latency import replanning_latency
+from robo_flows.evaluation.metrics import mode_counts, wilson_interval
 from robo_flows.evaluation.seeds import EVAL_SEED_OFFSET, check_disjoint, episode_seeds
 
 
@@ -51,9 +55,29 @@ def test_mode_counts_most_frequent_first_without_missing_modes():
     assert list(mode_counts(["left", "right", "right", None]).items()) == [("right", 2), ("left", 1)]
 
 
-def test_latency_summary_in_milliseconds():
-    summary = latency_summary([0.001] * 95 + [0.01] * 5)
-    assert summary["p50"] == pytest.approx(1.0)
-    assert summary["p95"] == pytest.approx(1.0, abs=0.5)
-    with pytest.raises(ValueError):
-        latency_summary([])
+class _TimedChunks:
+    """Stands in for a policy: ``predict_action_chunk`` records its input and takes 1 ms per observation."""
+
+    def __init__(self) -> None:
+        self.inputs: list[np.ndarray] = []
+
+    def predict_action_chunk(self, obs: np.ndarray) -> np.ndarray:
+        self.inputs.append(obs)
+        time.sleep(1e-3 * (len(obs) if obs.ndim == 2 else 1))
+        return np.zeros((8, 2))
+
+
+def test_replanning_latency_times_chunk_samples_at_each_batch_size():
+    policy = _TimedChunks()
+    observations = [np.full(3, i, dtype=np.float32) for i in range(7)]
+    out = replanning_latency({"p": policy}, observations, batches=(1, 5), repeats=4, warmup=2)
+    b1, b5 = out["p"]["b1"], out["p"]["b5"]
+    assert b1["warm_ms"]["n"] == 4 == len(b5["samples_ms"])
+    # per batch size: one cold call, the warm-up, then the timed calls; single then batched observations
+    assert [x.shape for x in policy.inputs] == [(3,)] * 7 + [(5, 3)] * 7
+    # the batches cycle through all observations
+    assert sorted({float(x[0]) for x in policy.inputs[:7]}) == [float(i) for i in range(7)]
+    assert [float(v) for v in policy.inputs[7][:, 0]] == [0, 1, 2, 3, 4]
+    assert [float(v) for v in policy.inputs[8][:, 0]] == [5, 6, 0, 1, 2]
+    # milliseconds of the chunk call (lower bounds only: a loaded machine may be slower, never faster)
+    assert b1["warm_ms"]["p50"] >= 1.0 and b5["warm_ms"]["p50"] >= 5.0 and b5["cold_ms"] >= 5.0
