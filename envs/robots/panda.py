@@ -26,9 +26,25 @@ MAX_FINGER_WIDTH = 0.08  # each finger travels 0 .. 0.04 m
 # torque / force limits from the URDF (the fingers squeeze with their 20 N, geared together in Panda())
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
 FINGER_FORCE = 20.0
+# Position-control gains as the fraction of the joint error a motor closes in one 10 ms physics step
+# (pybullet's POSITION_CONTROL asks for the velocity ``gain * error / dt`` in every step, so a fixed gain
+# would make the arm faster at finer steps); ``step_gain`` turns them into the same response at any step.
+GAIN_STEP = 0.01  # s: the physics step the gains below are given for
 ARM_POSITION_GAIN = 0.3  # pybullet's default 0.1 lags a 5 cm target by ~3 control periods; 0.3 by ~1
+FINGER_POSITION_GAIN = 0.1  # pybullet's default
+GEAR_ERP = 0.1  # finger gear constraint's error reduction per step
 HOME = (0.0, 0.2, 0.0, -2.2, 0.0, 2.4, 0.785)  # elbow up, hand above the table
 EE_DOWN = tuple(p.getQuaternionFromEuler((np.pi, 0.0, 0.0)))
+
+
+def step_gain(gain: float, timestep: float) -> float:
+    r"""The per-step gain that closes the same fraction of an error per second as ``gain`` does per
+    ``GAIN_STEP``: an error left as :math:`(1 - g)` per step decays as :math:`(1 - g)^{t / \Delta t}`, so
+    :math:`g(\Delta t) = 1 - (1 - g)^{\Delta t / 0.01\,s}`; ``gain`` itself, bit for bit, at 10 ms (the
+    formula's rounding would move every default trajectory)."""
+    if timestep == GAIN_STEP:
+        return gain
+    return 1.0 - (1.0 - gain) ** (timestep / GAIN_STEP)
 
 
 def urdf_path(detailed_meshes: bool) -> str:
@@ -58,10 +74,15 @@ def _coarse_urdf(original: str) -> str:
 
 
 class Panda:
-    """One Panda in a physics client.  Joint indices are cached; state is read with one call per kind."""
+    """One Panda in a physics client.  Joint indices are cached; state is read with one call per kind.
 
-    def __init__(self, cid: int, detailed_meshes: bool = False) -> None:
+    ``timestep``: the client's physics step (s), which the motor and gear gains are scaled to
+    (:func:`step_gain`), so the arm responds the same to a command at every physics resolution."""
+
+    def __init__(self, cid: int, detailed_meshes: bool = False, timestep: float = GAIN_STEP) -> None:
         self.cid = cid
+        self._arm_gains = (step_gain(ARM_POSITION_GAIN, timestep),) * len(ARM_JOINTS)
+        self._finger_gains = (step_gain(FINGER_POSITION_GAIN, timestep),) * len(FINGER_JOINTS)
         self.uid = p.loadURDF(
             urdf_path(detailed_meshes),
             basePosition=(0.0, 0.0, 0.0),
@@ -89,7 +110,9 @@ class Panda:
             (0, 0, 0),
             physicsClientId=cid,
         )
-        p.changeConstraint(gear, gearRatio=-1, erp=0.1, maxForce=50, physicsClientId=cid)
+        p.changeConstraint(
+            gear, gearRatio=-1, erp=step_gain(GEAR_ERP, timestep), maxForce=50, physicsClientId=cid
+        )
 
     def ik(self, ee_position: Sequence[float]) -> list[float]:
         """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` pointing down, starting from
@@ -131,7 +154,7 @@ class Panda:
             p.POSITION_CONTROL,
             targetPositions=q[:7],
             forces=ARM_FORCES,
-            positionGains=(ARM_POSITION_GAIN,) * 7,
+            positionGains=self._arm_gains,
             physicsClientId=self.cid,
         )
         half = finger_width / 2.0
@@ -141,6 +164,7 @@ class Panda:
             p.POSITION_CONTROL,
             targetPositions=(half, half),
             forces=(FINGER_FORCE, FINGER_FORCE),
+            positionGains=self._finger_gains,
             physicsClientId=self.cid,
         )
 

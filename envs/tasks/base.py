@@ -103,7 +103,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
         self.sim = Sim(physics_timestep, physics_substeps)
         try:
-            self.robot = Panda(self.sim.cid, detailed_meshes)
+            self.robot = Panda(self.sim.cid, detailed_meshes, self.sim.timestep)
             self._build(self.sim)
         except BaseException:
             self.sim.close()
