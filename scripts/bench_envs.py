@@ -2,7 +2,7 @@
 
 import sys
 
-from robo_flows_envs.benchmark import main
+from robo_flows.benchmarks.envs import main
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -11,7 +11,7 @@ import importlib
 
 # benchmark name -> module with main(argv). Register a benchmark here once it is built.
 BENCHMARKS: dict[str, str] = {
-    "envs": "robo_flows_envs.benchmark",
+    "envs": "robo_flows.benchmarks.envs",
     "grasps": "robo_flows.benchmarks.grasps",
     "flows": "robo_flows.benchmarks.flows",
     "policy": "robo_flows.benchmarks.policy",

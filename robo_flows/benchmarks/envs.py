@@ -1,25 +1,43 @@
-"""``robo-flows bench envs``: RoboFlows Panda tasks against panda-gym, side by side, as ratios.
+"""``robo-flows bench envs``: the RoboFlows Panda tasks against panda-gym, like for like, and what the physics
+settings cost in fidelity.
 
-Every figure is environment steps per second (``reset`` excluded, done on termination or truncation) with
-uniformly random actions, both suites at the same 0.04 s control period.  Pairs are timed interleaved
-(round-robin, ``--rounds`` rounds of ``--steps`` steps each) and the median round is reported, so a noisy
-shared machine slows both sides alike.  Also: steps/s while rendering an ``--render-size`` square rgb frame
-every step, and the total steps/s of a gymnasium ``AsyncVectorEnv`` with 1 and 2 worker processes.
+Speed is env steps per second with a seeded stream of uniformly random actions (resets at episode ends
+included, on both sides), timed round-robin by the harness (``robo_flows.benchmarks.harness``) and reported
+as the ratio of medians, in two settings:
+
+* ``equal``: both suites step 20 x 2 ms of physics per 0.04 s control period with the same 30 solver
+  iterations (panda-gym's client is set to ours) and deterministic overlapping pairs;
+* ``defaults``: each as shipped (ours 4 x 10 ms, 30 iterations; panda-gym 20 x 2 ms, pybullet's 50).
+
+Rendering: an 84 x 84 frame per step on both sides through the same call (TinyRenderer, no shadows, the same
+camera pose), our Panda with its full visual meshes as panda-gym's; and the cost of our camera observations
+(``obs_mode="rgb"``, one and two cameras, collision-hull Panda) against state-only steps.
+
+Fidelity of the defaults: the scripted experts' success at 4 x 10 ms and 20 x 2 ms on the same seeds; the
+deviation of the end effector (and of the objects) when the 10 ms expert's actions are replayed at 2 ms; and
+the PickPlace grasp under a shake (full-speed moves, a reversal, a 1 s hold) at both settings.
+
+Profile: where an equal-physics step's time goes (``stepSimulation``, inverse kinematics, other simulator
+queries, Python), from ``cProfile``.  And an ``AsyncVectorEnv``'s total steps/s with 1 and 2 workers.
+
+The simulator packages (pybullet, gymnasium, panda-gym) are imported inside the functions, so importing this
+module needs only the core.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
+import cProfile
+import pstats
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-import gymnasium as gym
-import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
+import numpy as np
+
+from robo_flows.benchmarks.harness import format_table, result_payload, time_interleaved, write_result
 
 # RoboFlows id -> nearest panda-gym id (None: no counterpart)
 PAIRS: dict[str, str | None] = {
@@ -28,188 +46,464 @@ PAIRS: dict[str, str | None] = {
     "RoboFlows/PandaPush-v0": "PandaPush-v3",
     "RoboFlows/PandaPickPlace-v0": "PandaPickAndPlace-v3",
 }
-TARGET_RATIO = 1.5
+EQUAL_PHYSICS = {"physics_timestep": 0.002, "physics_substeps": 20}
+FINE, COARSE = "20x2ms", "4x10ms"
+PHYSICS = {COARSE: {}, FINE: EQUAL_PHYSICS}
+RENDER_SIZE = 84
+PACKAGES = ("pybullet", "gymnasium", "panda-gym")
 
 
-def make(env_id: str, render_size: int | None = None, detailed_meshes: bool = False) -> gym.Env:
-    """An env of either suite; with ``render_size`` it renders ``render_size``^2 rgb frames.
-    ``detailed_meshes`` draws the RoboFlows Panda with its full visual meshes, as panda-gym does."""
+# ---- making envs -----------------------------------------------------------------------------------------
+def make(env_id: str, equal: bool, render: bool = False, **kwargs: Any):
+    """An env of either suite: ``equal`` puts it on the shared physics (20 x 2 ms, our solver settings);
+    ``render`` draws our Panda with its full visual meshes (panda-gym always does)."""
+    import gymnasium as gym
+
     if env_id.startswith("RoboFlows/"):
-        if render_size is None:
-            return gym.make(env_id)
-        return gym.make(
-            env_id,
-            render_mode="rgb_array",
-            width=render_size,
-            height=render_size,
-            detailed_meshes=detailed_meshes,
-        )
-    import panda_gym  # noqa: F401  (registers the panda-gym ids)
+        import robo_flows_envs  # noqa: F401  (registers the ids)
 
-    if render_size is None:
-        return gym.make(env_id)
-    return gym.make(env_id, render_mode="rgb_array", render_width=render_size, render_height=render_size)
+        physics = EQUAL_PHYSICS if equal else {}
+        return gym.make(env_id, detailed_meshes=render, **physics, **kwargs)
+    import panda_gym  # noqa: F401  (registers the ids)
+    import pybullet as p
+    from robo_flows_envs.sim import SOLVER_ITERATIONS
+
+    env = gym.make(env_id)
+    if equal:  # panda-gym already steps 20 x 2 ms; give it our solver settings
+        p.setPhysicsEngineParameter(
+            numSolverIterations=SOLVER_ITERATIONS,
+            deterministicOverlappingPairs=1,
+            physicsClientId=client(env),
+        )
+    return env
+
+
+def client(env) -> int:
+    """The pybullet client id of an env of either suite."""
+    u = env.unwrapped
+    return u.sim.cid if hasattr(u.sim, "cid") else u.sim.physics_client._client
 
 
 class Stepper:
-    """Keeps one env running across timed rounds, with a seeded stream of random actions."""
+    """One env kept running across timed calls with a seeded stream of random actions; ``frame`` (optional)
+    is drawn after every step."""
 
-    def __init__(self, env: gym.Env, seed: int, render: bool) -> None:
-        self.env, self.render = env, render
-        self.env.action_space.seed(seed)
-        self.env.reset(seed=seed)
+    def __init__(self, env, seed: int, frame: Callable[[], object] | None = None) -> None:
+        self.env, self.frame = env, frame
+        env.action_space.seed(seed)
+        env.reset(seed=seed)
 
-    def steps_per_second(self, steps: int) -> float:
-        elapsed = 0.0
-        for _ in range(steps):
-            action = self.env.action_space.sample()
-            t0 = time.perf_counter()
-            _, _, terminated, truncated, _ = self.env.step(action)
-            if self.render:
-                self.env.render()
-            elapsed += time.perf_counter() - t0
-            if terminated or truncated:
-                self.env.reset()
-        return steps / elapsed
+    def steps(self, n: int) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(n):
+                _, _, terminated, truncated, _ = self.env.step(self.env.action_space.sample())
+                if self.frame is not None:
+                    self.frame()
+                if terminated or truncated:
+                    self.env.reset()
 
-
-def interleaved(stepper_by_name: dict[str, Stepper], steps: int, rounds: int) -> dict[str, float]:
-    """Median steps/s per stepper over ``rounds`` round-robin rounds."""
-    samples: dict[str, list[float]] = {name: [] for name in stepper_by_name}
-    for _ in range(rounds):
-        for name, stepper in stepper_by_name.items():
-            samples[name].append(stepper.steps_per_second(steps))
-    return {name: statistics.median(s) for name, s in samples.items()}
+        return run
 
 
-def vector_steps_per_second(env_id: str, workers: int, steps: int, seed: int) -> float:
-    """Total env steps/s of an ``AsyncVectorEnv`` with ``workers`` processes (``steps`` vector steps)."""
-    envs = gym.vector.AsyncVectorEnv([lambda: make(env_id)] * workers)
-    try:
-        envs.action_space.seed(seed)
-        envs.reset(seed=seed)
-        envs.step(envs.action_space.sample())  # warm-up: worker start-up is not stepping
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            envs.step(envs.action_space.sample())
-        return workers * steps / (time.perf_counter() - t0)
-    finally:
-        envs.close()
-
-
-def _timed_suite(
-    build: Callable[[str], gym.Env], ids: list[str], steps: int, rounds: int, seed: int, render: bool
-):
-    envs = {env_id: build(env_id) for env_id in ids}
-    try:
-        steppers = {env_id: Stepper(env, seed, render) for env_id, env in envs.items()}
-        return interleaved(steppers, steps, rounds)
-    finally:
-        for env in envs.values():
-            env.close()
-
-
-def run_benchmark(
-    steps: int, rounds: int, render_size: int, vector_steps: int, seed: int, detailed_meshes: bool = False
-) -> dict:
-    """All measurements as a JSON-able dict (rendered rounds are a tenth as long: frames are slow)."""
-    ids = [i for pair in PAIRS.items() for i in pair if i is not None]
-    plain = _timed_suite(make, ids, steps, rounds, seed, render=False)
-    rendered = _timed_suite(
-        lambda i: make(i, render_size, detailed_meshes), ids, max(steps // 10, 1), rounds, seed, render=True
-    )
-    rows = []
-    for ours, theirs in PAIRS.items():
-        row = {
-            "env": ours,
-            "panda_gym": theirs,
-            "steps_per_s": plain[ours],
-            "render_steps_per_s": rendered[ours],
-        }
-        if theirs is not None:
-            row.update(
-                panda_gym_steps_per_s=plain[theirs],
-                ratio=plain[ours] / plain[theirs],
-                panda_gym_render_steps_per_s=rendered[theirs],
-                render_ratio=rendered[ours] / rendered[theirs],
-            )
-        rows.append(row)
-    vector = {}
-    for env_id in ("RoboFlows/PandaPickPlace-v0", "PandaPickAndPlace-v3"):
-        one = vector_steps_per_second(env_id, 1, vector_steps, seed)
-        two = vector_steps_per_second(env_id, 2, vector_steps, seed)
-        vector[env_id] = {"workers_1": one, "workers_2": two, "scaling": two / one}
+def timed_steps_per_s(steppers: dict[str, Stepper], steps: int, rounds: int) -> dict[str, dict[str, Any]]:
+    """Interleaved timing of ``steps`` env steps per sample: median steps/s and the raw samples."""
+    timings = time_interleaved({k: s.steps(steps) for k, s in steppers.items()}, repeats=rounds)
     return {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "settings": {
-            "steps": steps,
-            "rounds": rounds,
-            "render_size": render_size,
-            "vector_steps": vector_steps,
-            "detailed_meshes": detailed_meshes,
-        },
-        "pairs": rows,
-        "async_vector": vector,
-        "target_ratio": TARGET_RATIO,
+        k: {"steps_per_s": steps / t.median_s, "samples_steps_per_s": [steps / x for x in t.samples_s]}
+        for k, t in timings.items()
     }
 
 
-def _cells(values: list[float | None], fmt: str) -> str:
-    return " ".join(f"{'-':>10s}" if v is None else format(v, fmt) for v in values)
+def _closing(envs: Sequence) -> None:
+    for env in envs:
+        env.close()
 
 
-def format_table(result: dict) -> str:
-    """The result as a plain-text table: steps/s, panda-gym's, their ratio; the same while rendering."""
-    size = result["settings"]["render_size"]
-    heads = ["steps/s", "panda-gym", "ratio", f"{size}px/s", "panda-gym", "ratio"]
-    lines = [f"{'env':30s} " + " ".join(f"{h:>10s}" for h in heads)]
-    for r in result["pairs"]:
-        values = [
-            r["steps_per_s"],
-            r.get("panda_gym_steps_per_s"),
-            r.get("ratio"),
-            r["render_steps_per_s"],
-            r.get("panda_gym_render_steps_per_s"),
-            r.get("render_ratio"),
-        ]
-        lines.append(f"{r['env']:30s} " + _cells(values, "10.2f"))
-    lines += [
-        "",
-        f"{'AsyncVectorEnv steps/s':30s} "
-        + " ".join(f"{h:>10s}" for h in ("1 worker", "2 workers", "scaling")),
+# ---- speed -----------------------------------------------------------------------------------------------
+def speed(steps: int, rounds: int, seed: int) -> list[dict[str, Any]]:
+    """Steps/s of every pair at equal physics and at the defaults (all contenders interleaved in one run)."""
+    steppers: dict[str, Stepper] = {}
+    try:
+        for setting, equal in (("equal", True), ("defaults", False)):
+            for ours, theirs in PAIRS.items():
+                for env_id in (ours, theirs):
+                    if env_id is not None:
+                        steppers[f"{setting}|{env_id}"] = Stepper(make(env_id, equal), seed)
+        measured = timed_steps_per_s(steppers, steps, rounds)
+    finally:
+        _closing([s.env for s in steppers.values()])
+    return _pair_rows(measured, ("equal", "defaults"))
+
+
+def _pair_rows(measured: dict[str, dict[str, Any]], settings: Sequence[str]) -> list[dict[str, Any]]:
+    rows = []
+    for setting in settings:
+        for ours, theirs in PAIRS.items():
+            row: dict[str, Any] = {
+                "setting": setting,
+                "env": ours,
+                "panda_gym": theirs,
+                **measured[f"{setting}|{ours}"],
+            }
+            if theirs is not None:
+                other = measured[f"{setting}|{theirs}"]
+                row["panda_gym_steps_per_s"] = other["steps_per_s"]
+                row["panda_gym_samples_steps_per_s"] = other["samples_steps_per_s"]
+                row["ratio"] = row["steps_per_s"] / other["steps_per_s"]
+            rows.append(row)
+    return rows
+
+
+def render_speed(steps: int, rounds: int, seed: int) -> list[dict[str, Any]]:
+    """Steps/s with an 84 x 84 frame per step, both suites through one call, full meshes, equal physics."""
+    from robo_flows_envs.rendering import FixedCamera, capture
+    from robo_flows_envs.tasks.base import PandaTaskEnv
+
+    camera = FixedCamera(PandaTaskEnv.agentview_pose, RENDER_SIZE, RENDER_SIZE)
+    steppers: dict[str, Stepper] = {}
+    try:
+        for ours, theirs in PAIRS.items():
+            for env_id in (ours, theirs):
+                if env_id is not None:
+                    env = make(env_id, equal=True, render=True)
+                    steppers[f"equal|{env_id}"] = Stepper(env, seed, _framer(client(env), camera, capture))
+        measured = timed_steps_per_s(steppers, steps, rounds)
+    finally:
+        _closing([s.env for s in steppers.values()])
+    return _pair_rows(measured, ("equal",))
+
+
+def _framer(cid: int, camera, capture) -> Callable[[], object]:
+    """A call drawing ``camera``'s frame of client ``cid``."""
+
+    def frame() -> object:
+        return capture(cid, camera.width, camera.height, camera.view, camera.projection)
+
+    return frame
+
+
+CAMERA_SETS: dict[str, dict[str, Any]] = {
+    "state": {},
+    "agentview": {"obs_mode": "rgb", "cameras": ["agentview"]},
+    "eye_in_hand": {"obs_mode": "rgb", "cameras": ["eye_in_hand"]},
+    "both": {"obs_mode": "rgb"},
+}
+
+
+def camera_cost(
+    steps: int, rounds: int, seed: int, env_id: str = "RoboFlows/PandaPickPlace-v0"
+) -> dict[str, Any]:
+    """Steps/s of ``env_id`` at its defaults with 84 x 84 camera observations against state-only steps."""
+    steppers: dict[str, Stepper] = {}
+    try:
+        for name, kwargs in CAMERA_SETS.items():
+            steppers[name] = Stepper(make(env_id, equal=False, **kwargs), seed)
+        measured = timed_steps_per_s(steppers, steps, rounds)
+    finally:
+        _closing([s.env for s in steppers.values()])
+    state = measured["state"]["steps_per_s"]
+    return {
+        "env": env_id,
+        "size": RENDER_SIZE,
+        "rows": [{"cameras": k, **v, "vs_state": v["steps_per_s"] / state} for k, v in measured.items()],
+    }
+
+
+def _maker(env_id: str) -> Callable[[], object]:
+    def make_one() -> object:
+        return make(env_id, equal=False)
+
+    return make_one
+
+
+def vector_scaling(steps: int, rounds: int, seed: int) -> dict[str, Any]:
+    """Total steps/s of an ``AsyncVectorEnv`` of PickPlace (both suites, defaults) with 1 and 2 workers,
+    the four timed in alternation for ``rounds`` rounds; medians and their ratio."""
+    import gymnasium as gym
+
+    ids = ("RoboFlows/PandaPickPlace-v0", "PandaPickAndPlace-v3")
+    samples: dict[str, list[float]] = {f"{i}|{w}": [] for i in ids for w in (1, 2)}
+    vectors = {f"{i}|{w}": gym.vector.AsyncVectorEnv([_maker(i)] * w) for i in ids for w in (1, 2)}
+    try:
+        for envs in vectors.values():
+            envs.action_space.seed(seed)
+            envs.reset(seed=seed)
+            envs.step(envs.action_space.sample())  # workers started and warm
+        for _ in range(rounds):
+            for key, envs in vectors.items():
+                start = time.perf_counter()
+                for _ in range(steps):
+                    envs.step(envs.action_space.sample())
+                samples[key].append(envs.num_envs * steps / (time.perf_counter() - start))
+    finally:
+        _closing(list(vectors.values()))
+    out = {}
+    for env_id in ids:
+        one, two = (statistics.median(samples[f"{env_id}|{w}"]) for w in (1, 2))
+        out[env_id] = {
+            "workers_1": one,
+            "workers_2": two,
+            "scaling": two / one,
+            "samples": {"workers_1": samples[f"{env_id}|1"], "workers_2": samples[f"{env_id}|2"]},
+        }
+    return out
+
+
+# ---- fidelity --------------------------------------------------------------------------------------------
+def expert_episode(env, seed: int, actions: Sequence[np.ndarray] | None = None) -> dict[str, Any]:
+    """One episode driven by the expert (or replaying ``actions``): success, length, EE and object paths."""
+    _, info = env.reset(seed=seed)
+    u = env.unwrapped
+    replay = actions is not None
+    taken, ee, objects = [], [u.ee_pos.copy()], [_object_positions(u)]
+    done, t = False, 0
+    while not done and (not replay or t < len(actions)):
+        a = actions[t] if replay else u.expert_action()
+        _, _, terminated, truncated, info = env.step(a)
+        taken.append(a)
+        ee.append(u.ee_pos.copy())
+        objects.append(_object_positions(u))
+        done, t = terminated or truncated, t + 1
+    return {
+        "success": bool(info["is_success"]),
+        "actions": taken,
+        "ee": np.array(ee),
+        "objects": np.array(objects),
+    }
+
+
+def _object_positions(u) -> np.ndarray:
+    """Positions of the task's free bodies (cubes), flattened; empty for tasks without."""
+    return np.concatenate([u.sim.body_state(uid)[:3] for uid in u.sim.free_bodies] or [np.zeros(0)])
+
+
+def fidelity(episodes: int, seed: int) -> list[dict[str, Any]]:
+    """Per task: expert success at both settings on the same seeds, and the deviation of the 10 ms expert's
+    actions replayed at 2 ms (max over steps of the EE distance; final object distance), medians over
+    seeds."""
+    rows = []
+    for env_id in PAIRS:
+        envs = {name: make(env_id, equal=(name == FINE)) for name in PHYSICS}
+        try:
+            success = {name: 0 for name in PHYSICS}
+            ee_dev, obj_dev, replay_success = [], [], 0
+            for i in range(episodes):
+                s = seed + i
+                coarse = expert_episode(envs[COARSE], s)
+                fine = expert_episode(envs[FINE], s)
+                success[COARSE] += coarse["success"]
+                success[FINE] += fine["success"]
+                replayed = expert_episode(envs[FINE], s, coarse["actions"])
+                replay_success += replayed["success"]
+                n = min(len(replayed["ee"]), len(coarse["ee"]))
+                ee_dev.append(float(np.linalg.norm(replayed["ee"][:n] - coarse["ee"][:n], axis=1).max()))
+                if coarse["objects"].shape[1]:
+                    obj_dev.append(
+                        float(np.linalg.norm(replayed["objects"][n - 1] - coarse["objects"][n - 1]))
+                    )
+        finally:
+            _closing(list(envs.values()))
+        rows.append(
+            {
+                "env": env_id,
+                "episodes": episodes,
+                f"expert_success_{COARSE}": success[COARSE] / episodes,
+                f"expert_success_{FINE}": success[FINE] / episodes,
+                "replayed_actions_success_20x2ms": replay_success / episodes,
+                "replay_ee_max_dev_m_median": statistics.median(ee_dev),
+                "replay_ee_max_dev_m_max": max(ee_dev),
+                "replay_object_final_dev_m_median": statistics.median(obj_dev) if obj_dev else None,
+            }
+        )
+    return rows
+
+
+SHAKE = [(1, 0, 0)] * 3 + [(-1, 1, 0)] * 3 + [(0, -1, 1)] * 3 + [(0, 0, 0)] * 25
+
+
+def grasp_hold(seeds: Sequence[int]) -> dict[str, Any]:
+    """The PickPlace grasp under the shake of ``tests/envs/test_env_experts.py`` at both settings: the
+    largest cube-in-hand drift (m) and the creep over the last 20 steps of a 1 s hold, worst over seeds."""
+    out = {}
+    for name in PHYSICS:
+        env = make("RoboFlows/PandaPickPlace-v0", equal=(name == FINE))
+        drift, creep, held = [], [], 0
+        try:
+            u = env.unwrapped
+            for s in seeds:
+                env.reset(seed=s)
+                cube = u.cubes[u.mode_names.index(u.expert_mode)]
+                for _ in range(60):  # the expert grasps and lifts
+                    if u.sim.body_state(cube)[2] >= 0.07:
+                        break
+                    env.step(u.expert_action())
+                start = u.sim.body_state(cube)[:3] - u.ee_pos
+                d = []
+                for v in SHAKE:
+                    env.step(np.array([*v, -1.0], dtype=np.float32))
+                    d.append(u.sim.body_state(cube)[:3] - u.ee_pos - start)
+                drift.append(max(float(np.linalg.norm(x)) for x in d))
+                creep.append(float(np.linalg.norm(d[-1] - d[-20])))
+                held += drift[-1] < 0.02
+        finally:
+            env.close()
+        out[name] = {"seeds": len(seeds), "held": held, "max_drift_m": max(drift), "max_creep_m": max(creep)}
+    return out
+
+
+# ---- profile ---------------------------------------------------------------------------------------------
+SIM_QUERIES = ("getLinkState", "getJointStates", "getBasePositionAndOrientation", "getBaseVelocity",
+               "getContactPoints", "setJointMotorControlArray")  # fmt: skip
+
+
+def profile_step(env_id: str, steps: int, seed: int, equal: bool = True) -> dict[str, Any]:
+    """Shares of an env step's time (cProfile, which inflates the Python share a little): physics
+    (``stepSimulation``), inverse kinematics, other simulator calls, and the rest (Python)."""
+    env = make(env_id, equal)
+    try:
+        stepper = Stepper(env, seed)
+        run = stepper.steps(steps)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run()
+        profiler.disable()
+    finally:
+        env.close()
+    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tottime, cumtime, callers)
+    total = sum(v[2] for v in stats.values())
+    by_name = {}
+    for (_, _, name), v in stats.items():
+        by_name[name] = by_name.get(name, 0.0) + v[2]
+
+    def builtin(method: str) -> float:
+        return by_name.get(f"<built-in method pybullet.{method}>", 0.0)
+
+    physics, ik = builtin("stepSimulation"), builtin("calculateInverseKinematics")
+    queries = sum(builtin(m) for m in SIM_QUERIES)
+    parts = {"stepSimulation": physics, "inverse kinematics": ik, "simulator queries": queries}
+    parts["python and the rest"] = total - sum(parts.values())
+    return {
+        "env": env_id,
+        "setting": "equal" if equal else "defaults",
+        "ms_per_step_profiled": 1e3 * total / steps,
+        "shares": {k: v / total for k, v in parts.items()},
+    }
+
+
+# ---- run and print ---------------------------------------------------------------------------------------
+def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "speed": speed(args.steps, args.rounds, args.seed),
+        "render": render_speed(max(args.steps // 10, 1), args.rounds, args.seed),
+        "cameras": camera_cost(max(args.steps // 5, 1), args.rounds, args.seed),
+        "async_vector": vector_scaling(args.vector_steps, args.rounds, args.seed),
+        "fidelity": fidelity(args.episodes, args.seed),
+        "grasp_hold": grasp_hold(range(args.seed, args.seed + max(args.episodes // 2, 1))),
+        "profile": [
+            profile_step("RoboFlows/PandaPickPlace-v0", args.steps, args.seed, equal=True),
+            profile_step("RoboFlows/PandaPickPlace-v0", args.steps, args.seed, equal=False),
+        ],
+    }
+
+
+def format_report(results: dict[str, Any]) -> str:
+    """Plain-text tables of every section."""
+    out = []
+    rows = [
+        [r["setting"], r["env"], r["steps_per_s"], r.get("panda_gym_steps_per_s", "-"), r.get("ratio", "-")]
+        for r in results["speed"] + results["render"]
     ]
-    for env_id, v in result["async_vector"].items():
-        lines.append(f"{env_id:30s} " + _cells([v["workers_1"], v["workers_2"], v["scaling"]], "10.2f"))
-    return "\n".join(lines)
+    out.append("steps/s (render: + one 84x84 frame per step, full meshes, no shadows, equal physics)")
+    heads = ["setting", "env", "steps/s", "panda-gym", "ratio"]
+    out.append(format_table(heads, rows[: len(results["speed"])]))
+    out.append(format_table(heads, rows[len(results["speed"]) :]))
+    cams = results["cameras"]
+    out.append(f"\ncamera observations ({cams['env']}, {cams['size']}x{cams['size']}, defaults)")
+    out.append(
+        format_table(
+            ["cameras", "steps/s", "vs state"],
+            [[r["cameras"], r["steps_per_s"], r["vs_state"]] for r in cams["rows"]],
+        )
+    )
+    out.append("\nAsyncVectorEnv total steps/s")
+    out.append(
+        format_table(
+            ["env", "1 worker", "2 workers", "scaling"],
+            [[k, v["workers_1"], v["workers_2"], v["scaling"]] for k, v in results["async_vector"].items()],
+        )
+    )
+    out.append("\nfidelity: expert success, and the 4x10ms expert's actions replayed at 20x2ms")
+    heads = ["env", "episodes", "expert 4x10ms", "expert 20x2ms", "replay success", "EE dev median (m)"]
+    heads += ["EE dev max (m)", "object dev (m)"]
+    rows = []
+    for r in results["fidelity"]:
+        obj = r["replay_object_final_dev_m_median"]
+        rows.append(
+            [r["env"], r["episodes"], r[f"expert_success_{COARSE}"], r[f"expert_success_{FINE}"]]
+            + [r["replayed_actions_success_20x2ms"], r["replay_ee_max_dev_m_median"]]
+            + [r["replay_ee_max_dev_m_max"], "-" if obj is None else obj]
+        )
+    out.append(format_table(heads, rows))
+    out.append("\nPickPlace grasp under shake")
+    out.append(
+        format_table(
+            ["physics", "held / seeds", "max drift (m)", "max creep (m)"],
+            [
+                [k, f"{v['held']}/{v['seeds']}", v["max_drift_m"], v["max_creep_m"]]
+                for k, v in results["grasp_hold"].items()
+            ],
+        )
+    )
+    out.append("\nwhere a step's time goes (cProfile)")
+    out.append(
+        format_table(
+            ["env", "setting", "ms/step", *results["profile"][0]["shares"]],
+            [
+                [r["env"], r["setting"], r["ms_per_step_profiled"], *r["shares"].values()]
+                for r in results["profile"]
+            ],
+        )
+    )
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robo-flows bench envs", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=int, default=500, help="env steps per timed round (rendered: a tenth)"
+        "--steps", type=int, default=200, help="env steps per timed sample (rendered: a tenth)"
     )
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median is reported")
-    parser.add_argument("--render-size", type=int, default=84, help="rendered frame width = height (pixels)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are reported")
     parser.add_argument(
-        "--vector-steps", type=int, default=300, help="vector steps per AsyncVectorEnv timing"
+        "--vector-steps", type=int, default=200, help="vector steps per AsyncVectorEnv sample"
     )
-    parser.add_argument("--detailed-meshes", action="store_true", help="render our Panda's full meshes too")
+    parser.add_argument(
+        "--episodes", type=int, default=20, help="expert episodes per task and setting (fidelity)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("runs/bench/envs.json"), help="JSON results file")
+    parser.add_argument("--label", default=None, help="what kind of run this is (stored in the JSON)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs/bench/envs.json"), help="JSON file (never overwritten)"
+    )
     args = parser.parse_args(argv)
-    for name in ("steps", "rounds", "render_size", "vector_steps"):
+    for name in ("steps", "rounds", "vector_steps", "episodes"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    result = run_benchmark(
-        args.steps, args.rounds, args.render_size, args.vector_steps, args.seed, args.detailed_meshes
+    if args.out.exists():
+        parser.error(f"--out {args.out} exists; benchmark results are never overwritten")
+    start = time.perf_counter()
+    results = run_benchmark(args)
+    settings = {k: getattr(args, k) for k in ("steps", "rounds", "vector_steps", "episodes", "seed")}
+    settings.update(
+        equal_physics=EQUAL_PHYSICS,
+        render_size=RENDER_SIZE,
+        wall_seconds=round(time.perf_counter() - start, 1),
     )
-    print(format_table(result))
+    print(format_report(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+    write_result(
+        args.out,
+        result_payload("envs", settings=settings, results=results, packages=PACKAGES, label=args.label),
+    )
     print(f"\nwrote {args.out}")
     return 0
 
