@@ -3,36 +3,36 @@
 Per task (default Detour, Push, PickPlace): collect expert demonstrations (``DEMOS``: how many, and the
 DART-style action noise of the collector for the contact-rich tasks), train the presets
 ``configs/{task}_{kind}.yaml``, evaluate every policy and the expert on the same seeded episodes.
+With ``--generic`` also the untuned ``configs/{kind}.yaml`` presets on every task, beside the tuned ones.
 On Detour also: a temperature sweep and best-of for the flow policy (the measurement behind the default
-temperature), and latency of ``select_action`` at batch 1 and of a full chunk sample, flow and mse side by
-side (interleaved rounds, reported as a ratio because shared machines are noisy).  Prints tables, checks the
-issue's targets, and writes ``OUT/bench_policy.json``.
+temperature), and the latency of the replanning call (one chunk sample, ``predict_action_chunk``) at batch 1
+and 50, every kind side by side (interleaved calls, ``robo_flows.evaluation.latency``), p50 / p95 warm and the
+cold first call apart, with ratios to mse because shared machines are noisy.  Prints tables, checks the
+issue's targets, and writes ``OUT/bench_policy.json`` through the benchmark harness (machine, versions,
+threads, settings, raw latency samples).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
+from robo_flows.benchmarks.harness import format_table as text_table
+from robo_flows.benchmarks.harness import result_payload, set_threads, write_result
 from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
-from robo_flows.evaluation.latency import select_action_timings, time_calls
-from robo_flows.evaluation.metrics import latency_summary
+from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
+from robo_flows.evaluation.latency import REPLAN_BATCHES, replanning_latency
 from robo_flows.policy import FlowPolicy
 
 # task -> (demonstrations, collector action noise sigma).  Push and PickPlace policies drift off the clean
 # demonstrations after small errors; noise-injected demos (executed a* + N(0, sigma^2), recorded a*) cover the
 # recovery states (docs/policy.md).  PickPlace keeps only half its demos at sigma 0.2 within the time limit.
 DEMOS = {"reach": (200, 0.0), "detour": (200, 0.0), "push": (400, 0.2), "pickplace": (1000, 0.1)}
-LATENCY_ROUNDS = 5
-LATENCY_CALLS = 200
+RESULT_FILE = "bench_policy.json"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,13 +45,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-episodes", type=int, default=50, help="evaluation episodes per policy")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the presets')")
     parser.add_argument("--temperatures", default="0.6,0.8,1.0", help="flow temperatures swept on Detour")
+    parser.add_argument(
+        "--generic", action="store_true", help="also train the generic configs/{kind}.yaml presets per task"
+    )
+    parser.add_argument("--latency-repeats", type=int, default=200, help="timed replanning calls per batch")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (default 1: batch-1 inference, small MLPs)"
+    )
+    parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
     parser.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
     return parser.parse_args(argv)
 
 
 def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    """Collect, train every kind, evaluate them and the expert; results by actor name plus checkpoints."""
+    """Collect, train every kind (tuned, and generic with ``--generic``), evaluate them and the expert."""
     out = args.out / task
     out.mkdir(parents=True, exist_ok=True)
     default_episodes, noise = DEMOS[task]
@@ -61,15 +69,18 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
     )
     common = {"episodes": args.eval_episodes, "seed": 0, "demo_seeds": demo_seeds, "force": True}
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
+    variants = [(kind, kind, False) for kind in kinds]
+    if args.generic:
+        variants += [(f"{kind} (generic)", f"{kind}_generic", True) for kind in kinds]
     checkpoints, train_s = {}, {}
-    for kind in kinds:
+    for name, folder, generic in variants:
+        kind = name.split()[0]
         start = time.perf_counter()
-        checkpoints[kind] = train_preset(task, kind, demos, out / "train" / kind, args.steps)["checkpoints"][
-            "best"
-        ]
-        train_s[kind] = time.perf_counter() - start
-        actor = policy_actor(checkpoints[kind])
-        results[kind] = evaluate(actor, TASK_ENVS[task], out_dir=out / "eval" / kind, **common)
+        summary_k = train_preset(task, kind, demos, out / "train" / folder, args.steps, generic=generic)
+        checkpoints[name] = summary_k["checkpoints"]["best"]
+        train_s[name] = time.perf_counter() - start
+        actor = policy_actor(checkpoints[name], name=name)
+        results[name] = evaluate(actor, TASK_ENVS[task], out_dir=out / "eval" / folder, **common)
     return {"results": results, "checkpoints": checkpoints, "train_s": train_s, "collect": summary}
 
 
@@ -86,26 +97,19 @@ def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.
     return rows
 
 
-def side_by_side_latency(checkpoints: dict[str, str], first_obs: list[Any]) -> dict[str, Any]:
-    """Interleaved rounds of ``select_action`` and chunk timings per policy at batch 1; ratios to mse."""
+def side_by_side_latency(
+    checkpoints: dict[str, str], first_obs: list[np.ndarray], repeats: int
+) -> dict[str, Any]:
+    """Replanning latency of the policies (kind -> checkpoint), interleaved, batch 1 and 50; ratios to mse."""
     policies = {kind: FlowPolicy.from_checkpoint(path) for kind, path in checkpoints.items()}
-    stream = [first_obs[i % len(first_obs)] for i in range(LATENCY_CALLS)]
-    select = {kind: [] for kind in policies}
-    chunk = {kind: [] for kind in policies}
-    for _ in range(LATENCY_ROUNDS):
-        for kind, policy in policies.items():
-            select[kind] += select_action_timings(policy, stream)
-            chunk[kind] += time_calls(policy.predict_action_chunk, stream[:50])
-    out: dict[str, Any] = {
-        kind: {"select_action_ms": latency_summary(select[kind]), "chunk_ms": latency_summary(chunk[kind])}
-        for kind in policies
-    }
+    out: dict[str, Any] = replanning_latency(policies, first_obs, repeats=repeats)
     if "mse" in out:
         for kind in policies:
-            out[kind]["chunk_p50_ratio_to_mse"] = out[kind]["chunk_ms"]["p50"] / out["mse"]["chunk_ms"]["p50"]
-            out[kind]["select_p50_ratio_to_mse"] = (
-                out[kind]["select_action_ms"]["p50"] / out["mse"]["select_action_ms"]["p50"]
-            )
+            out[kind]["p50_ratio_to_mse"] = {
+                b: out[kind][b]["warm_ms"]["p50"] / out["mse"][b]["warm_ms"]["p50"]
+                for b in out[kind]
+                if b.startswith("b")
+            }
     return out
 
 
@@ -133,25 +137,24 @@ def targets(tasks: dict[str, dict], latency: dict[str, Any] | None) -> list[tupl
             f, e = r["flow"]["success_rate"], r["expert"]["success_rate"]
             checks.append((f"{task} flow >= 0.9x expert", f >= 0.9 * e, f"flow {f:.2f} vs expert {e:.2f}"))
     if latency and "flow" in latency:
-        sel, ch = latency["flow"]["select_action_ms"]["p50"], latency["flow"]["chunk_ms"]["p50"]
-        checks.append(("select_action p50 <= 1 ms (batch 1)", sel <= 1.0, f"{sel:.3f} ms"))
-        checks.append(("chunk sample p50 <= 2 ms (batch 1)", ch <= 2.0, f"{ch:.3f} ms"))
+        warm = latency["flow"]["b1"]["warm_ms"]
+        checks.append(("replanning p50 <= 2 ms (batch 1)", warm["p50"] <= 2.0, f"{warm['p50']:.3f} ms"))
     return checks
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()) and not args.force:
-        raise SystemExit(f"{args.out} is not empty; pass --force to reuse it or choose another --out")
-    torch.set_num_threads(1)  # batch-1 inference and small MLPs: one thread, robust to a busy machine
+        raise FileExistsError(f"{args.out} is not empty; pass --force to reuse it or choose another --out")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = sorted(set(tasks) - set(TASK_ENVS))
     if unknown:
-        raise SystemExit(f"unknown tasks {unknown}; choose from {sorted(TASK_ENVS)}")
+        raise ValueError(f"unknown tasks {unknown}; choose from {sorted(TASK_ENVS)}")
+    threads = set_threads(args.threads)
     started = time.perf_counter()
     per_task = {task: run_task(task, kinds, args) for task in tasks}
-    report: dict[str, Any] = {"tasks": per_task, "settings": vars(args) | {"out": str(args.out)}}
+    report: dict[str, Any] = {"tasks": per_task}
     for task, data in per_task.items():
         print(f"\n== {task} ==")
         print(format_table(list(data["results"].values())))
@@ -163,32 +166,40 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== detour flow: temperature and best-of ==")
         print(format_table(report["detour_sweep"]))
         first_obs = _first_observations(args.out / "detour" / "demos.hdf5")
-        latency = side_by_side_latency(detour["checkpoints"], first_obs)
+        tuned = {kind: detour["checkpoints"][kind] for kind in kinds}
+        latency = side_by_side_latency(tuned, first_obs, args.latency_repeats)
         report["latency"] = latency
-        print("\n== latency at batch 1, interleaved (ms, p50 / p95) ==")
-        for kind, lat in latency.items():
-            print(_latency_line(kind, lat))
+        print(f"\n== replanning call (chunk sample), interleaved, {threads} thread(s): ms ==")
+        print(_latency_table(latency))
     checks = targets(per_task, latency)
     report["targets"] = [{"target": n, "met": ok, "measured": m} for n, ok, m in checks]
-    report["machine"] = (
-        f"{platform.machine()} {platform.processor()}, torch threads {torch.get_num_threads()}"
-    )
     report["wall_s"] = time.perf_counter() - started
     print("\n== targets ==")
     for name, ok, measured in checks:
         print(f"[{'met' if ok else 'MISSED'}] {name}: {measured}")
-    print(f"\nmachine: {report['machine']}; wall {report['wall_s']:.0f} s")
-    print(f"results: {args.out}/bench_policy.json")
-    (args.out / "bench_policy.json").write_text(json.dumps(report, indent=2, default=str))
+    settings = vars(args) | {"threads": threads, "demos": {t: DEMOS[t] for t in tasks}}
+    payload = result_payload("policy", settings=settings, results=report, label=args.label)
+    machine = payload["machine"]
+    print(f"\nmachine: {machine['cpu_model']}, {threads} thread(s); wall {report['wall_s']:.0f} s")
+    print(f"results: {write_result(args.out / RESULT_FILE, payload)}")
     return 0
 
 
-def _latency_line(kind: str, lat: dict[str, Any]) -> str:
-    sel, ch = lat["select_action_ms"], lat["chunk_ms"]
-    line = f"{kind:5s} select_action {sel['p50']:.3f} / {sel['p95']:.3f}"
-    line += f"  chunk {ch['p50']:.3f} / {ch['p95']:.3f}"
-    ratio = lat.get("chunk_p50_ratio_to_mse")
-    return line + (f"  chunk p50 / mse chunk p50 = {ratio:.2f}" if ratio is not None else "")
+def _latency_table(latency: dict[str, Any]) -> str:
+    headers = ["kind"]
+    for b in REPLAN_BATCHES:
+        headers += [f"b{b} p50", f"b{b} p95", f"b{b} cold"]
+    headers += [f"b{b} p50 / mse" for b in REPLAN_BATCHES]
+    rows = []
+    for kind, lat in latency.items():
+        row: list[Any] = [kind]
+        for b in REPLAN_BATCHES:
+            t = lat[f"b{b}"]
+            row += [t["warm_ms"]["p50"], t["warm_ms"]["p95"], t["cold_ms"]]
+        ratios = lat.get("p50_ratio_to_mse", {})
+        row += [ratios.get(f"b{b}") for b in REPLAN_BATCHES]
+        rows.append(row)
+    return text_table(headers, rows)
 
 
 def _first_observations(demos: Path, count: int = 50) -> list[np.ndarray]:
