@@ -62,9 +62,11 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     workspace_low = np.array([0.25, -0.35, 0.01])
     workspace_high = np.array([0.75, 0.35, 0.45])
     start_finger_width = 0.0
+    # obs part holding a box's centre -> its top-down half extents (m), for path plots of the scene
+    scene_footprints: dict[str, tuple[float, float]] = {}
 
     # fixed cameras, per task where the scene needs it: the rendered scene (``render()``) and the agentview
-    scene_pose = CameraPose(target=(0.5, 0.0, 0.05), distance=1.1, yaw=90.0, pitch=-50.0)
+    scene_pose = CameraPose(target=(0.45, 0.0, 0.05), distance=1.25, yaw=90.0, pitch=-60.0)
     agentview_pose = CameraPose(target=(0.5, 0.0, 0.05), distance=0.95, yaw=90.0, pitch=-60.0, fov=55.0)
 
     def __init__(

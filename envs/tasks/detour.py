@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from robo_flows_envs.experts.detour import detour_action
+from robo_flows_envs.rendering import CameraPose
 from robo_flows_envs.sim import Sim
 from robo_flows_envs.tasks.base import NO_MODE, PandaTaskEnv
 
@@ -32,6 +33,9 @@ class PandaDetourEnv(PandaTaskEnv):
     mode_names = ("left", "right")
     workspace_low = np.array([0.25, -0.4, 0.03])
     workspace_high = np.array([0.75, 0.4, 0.14])
+    scene_footprints = {"obstacle_pos": (float(WALL_HALF[0]), float(WALL_HALF[1]))}
+    # from high above the goal's side, so both ways round the wall stay in view past the hand
+    scene_pose = CameraPose(target=(0.5, 0.0, 0.0), distance=1.2, yaw=90.0, pitch=-78.0)
 
     def _build(self, sim: Sim) -> None:
         self.wall_center = np.array([WALL_X, 0.0, WALL_HALF[2]])

@@ -43,6 +43,7 @@ class PandaPickPlaceEnv(PandaTaskEnv):
         **{f"cube_{i}_committed": 1 for i in range(N_CUBES)},
     }
     mode_names = ("cube_0", "cube_1")
+    scene_footprints = {f"cube_{i}_pos": (CUBE_HALF, CUBE_HALF) for i in range(N_CUBES)}
     start_finger_width = 0.08
 
     def _build(self, sim: Sim) -> None:

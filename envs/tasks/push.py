@@ -36,6 +36,7 @@ class PandaPushEnv(PandaTaskEnv):
 
     task_parts = {**body_parts("cube"), "goal": 3, "cube_from_ee": 3, "goal_from_cube": 3}
     mode_names = ("x_first", "y_first")
+    scene_footprints = {"cube_pos": (CUBE_HALF, CUBE_HALF)}
     workspace_low = np.array([0.2, -0.35, 0.01])
 
     def _build(self, sim: Sim) -> None:

@@ -1,10 +1,14 @@
-"""Figures of an evaluation: top-down end-effector paths coloured by executed mode, and a mode histogram."""
+"""Figures of an evaluation: top-down end-effector paths coloured by executed mode, over the scene (goals,
+obstacles), and a mode histogram."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
@@ -24,11 +28,65 @@ def _colours(labels: list[str]) -> dict[str, tuple[float, ...]]:
     return colours
 
 
-def plot_paths(records: list[EpisodeRecord], path: Path, title: str) -> Path:
-    """Top-down (x, y) end-effector paths, one line per episode, coloured by mode; failures dashed."""
+GOAL_PART = "goal"
+
+
+def observation_part(obs: Any, layout: Mapping[str, int] | None, name: str) -> np.ndarray | None:
+    """The part ``name`` of one observation: a Dict's key, or the slice ``layout`` gives a flat vector;
+    None where the observation does not hold it."""
+    if isinstance(obs, Mapping):
+        return np.asarray(obs[name], dtype=np.float64) if name in obs else None
+    if obs is None or not layout or name not in layout:
+        return None
+    start = 0
+    for part, size in layout.items():
+        if part == name:
+            return np.asarray(obs, dtype=np.float64)[start : start + size]
+        start += size
+    return None
+
+
+def draw_scene(
+    ax: Any,
+    records: list[EpisodeRecord],
+    layout: Mapping[str, int] | None,
+    footprints: Mapping[str, tuple[float, float]],
+) -> None:
+    """Each episode's goal (the ``goal`` part of its first observation, a green star) and the top-down
+    footprint of each object in ``footprints`` (obs part holding its centre -> half extents in x and y),
+    light, so the spread over episodes shows."""
+    from matplotlib.patches import Rectangle
+
+    goal_label, object_label = "goal", "obstacle / object at the start"
+    for r in records:
+        goal = observation_part(r.first_obs, layout, GOAL_PART)
+        if goal is not None:
+            ax.plot(goal[0], goal[1], "*", color="tab:green", markersize=7, alpha=0.7, label=goal_label)
+            goal_label = None
+        for name, (hx, hy) in footprints.items():
+            centre = observation_part(r.first_obs, layout, name)
+            if centre is None:
+                continue
+            box = Rectangle((centre[0] - hx, centre[1] - hy), 2 * hx, 2 * hy, alpha=0.15, label=object_label)
+            box.set(facecolor="tab:red", edgecolor="tab:red", linewidth=0.5)
+            ax.add_patch(box)
+            object_label = None
+
+
+def plot_paths(
+    records: list[EpisodeRecord],
+    path: Path,
+    title: str,
+    layout: Mapping[str, int] | None = None,
+    footprints: Mapping[str, tuple[float, float]] | None = None,
+) -> Path:
+    """Top-down (x, y) end-effector paths, one line per episode, coloured by mode; failures dashed; over
+    the scene (:func:`draw_scene`) read from the episodes' first observations with the env's ``layout`` and
+    ``footprints`` (the env's ``scene_footprints``; no objects drawn without them)."""
     labels = sorted({r.mode or NO_MODE_LABEL for r in records})
     colours = _colours(labels)
     fig, ax = plt.subplots(figsize=(5, 5))
+    draw_scene(ax, records, layout, footprints or {})
     seen: set[str] = set()
     for r in records:
         if len(r.ee_path) == 0:
@@ -49,7 +107,7 @@ def plot_paths(records: list[EpisodeRecord], path: Path, title: str) -> Path:
     ax.set_ylabel("y [m]")
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(f"{title}: end-effector paths (dashed = failure)")
-    if seen:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
