@@ -56,6 +56,7 @@ def test_pair_rows_divide_ours_by_the_matching_panda_gym_env():
 
 
 def test_benchmark_writes_ratios_fidelity_and_vector_scaling(tmp_path, capsys):
+    pytest.importorskip("panda_gym")  # the bench extra
     out = tmp_path / "envs.json"
     argv = ["--steps", "10", "--rounds", "1", "--vector-steps", "2", "--episodes", "1", "--out", str(out)]
     assert main(argv) == 0

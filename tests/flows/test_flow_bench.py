@@ -62,6 +62,8 @@ def test_targets_are_judged_as_time_ratios_and_nll_gaps():
 
 
 def test_quick_benchmark_writes_the_table_and_json(tmp_path, capsys):
+    pytest.importorskip("zuko")  # the bench extra
+    pytest.importorskip("nflows")
     out = tmp_path / "flows.json"
     argv = ["--quick", "--kinds", "realnvp", "--datasets", "rotating_moons", "--batch", "64"]
     assert bench.main([*argv, "--out", str(out)]) == 0
