@@ -18,6 +18,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from robo_flows.commands.options import positive_int
+from robo_flows.commands.output import claim_output
+from robo_flows.commands.train import add_training_arguments, run_training_command
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="grasps_action", metavar="ACTION", required=True)
@@ -48,27 +52,17 @@ def run(args: argparse.Namespace) -> int:
     return int(args.grasps_run(args) or 0)
 
 
-def _claim(path: Path, force: bool) -> None:
-    from robo_flows.commands.output import claim_output
-
-    claim_output(path, force=force)
-
-
-def _positive(**counts: int) -> None:
-    bad = {name: value for name, value in counts.items() if value < 1}
-    if bad:
-        raise ValueError(
-            "need " + ", ".join(f"--{k.replace('_', '-')} >= 1 (got {v})" for k, v in bad.items())
-        )
-
-
 # --- generate ------------------------------------------------------------------------------------------
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="grasp file (HDF5) to write")
     parser.add_argument("--seed", type=int, required=True, help="seeds objects, grasps and trials")
-    parser.add_argument("--objects", type=int, default=50, help="number of primitive objects (default 50)")
-    parser.add_argument("--grasps-per-object", type=int, default=100, help="analytic grasps per object (100)")
-    parser.add_argument("--workers", type=int, default=2, help="simulator processes (default 2)")
+    parser.add_argument(
+        "--objects", type=positive_int, default=50, help="number of primitive objects (default 50)"
+    )
+    parser.add_argument(
+        "--grasps-per-object", type=positive_int, default=100, help="analytic grasps per object (100)"
+    )
+    parser.add_argument("--workers", type=positive_int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--held-out", action="store_true", help="draw sizes from the held-out bands")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
 
@@ -77,8 +71,7 @@ def _generate(args: argparse.Namespace) -> int:
     from robo_flows_envs.grasp_sim.generation import generate_grasp_dataset
     from tqdm import tqdm
 
-    _positive(objects=args.objects, grasps_per_object=args.grasps_per_object, workers=args.workers)
-    _claim(args.out, args.force)
+    claim_output(args.out, force=args.force, kind="file")
     with tqdm(total=args.objects, unit="object", desc="simulating grasps") as bar:
         summary = generate_grasp_dataset(
             args.out,
@@ -96,9 +89,11 @@ def _generate(args: argparse.Namespace) -> int:
 # --- oracle --------------------------------------------------------------------------------------------
 def _oracle_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7, help="seeds objects, grasps and trials (default 7)")
-    parser.add_argument("--objects", type=int, default=30, help="primitive objects (default 30)")
-    parser.add_argument("--grasps-per-object", type=int, default=10, help="grasps per object and row (10)")
-    parser.add_argument("--workers", type=int, default=2, help="simulator processes (default 2)")
+    parser.add_argument("--objects", type=positive_int, default=30, help="primitive objects (default 30)")
+    parser.add_argument(
+        "--grasps-per-object", type=positive_int, default=10, help="grasps per object and row (10)"
+    )
+    parser.add_argument("--workers", type=positive_int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--held-out", action="store_true", help="held-out object sizes")
     parser.add_argument("--json", type=Path, help="also write the table to this JSON file")
     parser.add_argument("--force", action="store_true", help="replace an existing --json file")
@@ -110,9 +105,8 @@ def _oracle(args: argparse.Namespace) -> int:
 
     from robo_flows.atomic import atomic_write
 
-    _positive(objects=args.objects, grasps_per_object=args.grasps_per_object, workers=args.workers)
     if args.json is not None:
-        _claim(args.json, args.force)
+        claim_output(args.json, force=args.force, kind="file")
     table = oracle_table(args.seed, args.objects, args.grasps_per_object, args.workers, args.held_out)
     sizes = "held-out" if args.held_out else "training"
     print(
@@ -133,22 +127,15 @@ def _oracle(args: argparse.Namespace) -> int:
 
 # --- train ---------------------------------------------------------------------------------------------
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    from robo_flows.training.command import add_training_arguments
-
-    add_training_arguments(parser, "configs/grasp_flow.yaml")
+    add_training_arguments(parser, "grasp_flow or configs/grasp_flow.yaml")
 
 
 def _train(args: argparse.Namespace) -> int:
     from robo_flows.config import GraspExperimentConfig
-    from robo_flows.grasps.training import train_grasp_flow
-    from robo_flows.training.command import run_training_command
+    from robo_flows.grasps.training import grasp_trainer
 
     return run_training_command(
-        args,
-        command="robo-flows grasps train",
-        config_cls=GraspExperimentConfig,
-        checkpoint_kind="grasp",
-        train=lambda cfg, out, resume: train_grasp_flow(cfg, out, resume=resume),
+        args, config_cls=GraspExperimentConfig, checkpoint_kind="grasp", build_trainer=grasp_trainer
     )
 
 
@@ -164,17 +151,23 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, required=True, help="seeds the held-out objects, draws and trials"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
-    parser.add_argument("--objects", type=int, default=10, help="held-out primitives (default 10)")
-    parser.add_argument("--samples", type=int, default=100, help="sampled grasps simulated per object (100)")
+    parser.add_argument("--objects", type=positive_int, default=10, help="held-out primitives (default 10)")
     parser.add_argument(
-        "--candidates", type=int, default=500, help="samples ranked by log_prob per object (500)"
+        "--samples", type=positive_int, default=100, help="sampled grasps simulated per object (100)"
     )
     parser.add_argument(
-        "--top-k", type=int, default=20, help="best-ranked candidates simulated per object (20)"
+        "--candidates", type=positive_int, default=500, help="samples ranked by log_prob per object (500)"
     )
-    parser.add_argument("--reference", type=int, default=100, help="analytic grasps per reference set (100)")
-    parser.add_argument("--coverage-samples", type=int, default=2000, help="model draws for coverage (2000)")
-    parser.add_argument("--workers", type=int, default=2, help="simulator processes (default 2)")
+    parser.add_argument(
+        "--top-k", type=positive_int, default=20, help="best-ranked candidates simulated per object (20)"
+    )
+    parser.add_argument(
+        "--reference", type=positive_int, default=100, help="analytic grasps per reference set (100)"
+    )
+    parser.add_argument(
+        "--coverage-samples", type=positive_int, default=2000, help="model draws for coverage (2000)"
+    )
+    parser.add_argument("--workers", type=positive_int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT folder")
 
 
@@ -239,10 +232,9 @@ def _eval(args: argparse.Namespace) -> int:
     from robo_flows.grasps.evaluation import check_eval_sizes
     from robo_flows.grasps.model import GraspFlow
 
-    _positive(objects=args.objects, workers=args.workers)
     check_eval_sizes(args.samples, args.candidates, args.top_k, args.reference, args.coverage_samples)
     model, _ = GraspFlow.from_checkpoint(args.checkpoint)
-    _claim(args.out, args.force)
+    claim_output(args.out, force=args.force, kind="dir")
     with tqdm(total=4 * args.objects, unit="set", desc="simulating grasps") as bar:
         results = evaluate_on_primitives(
             model,
@@ -273,7 +265,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="grasp checkpoint (best.pt / last.pt)")
     parser.add_argument("--object", required=True, help="primitive spec, e.g. box:0.05,0.04,0.12 (metres)")
-    parser.add_argument("--n", type=int, default=500, help="number of grasps (default 500)")
+    parser.add_argument("--n", type=positive_int, default=500, help="number of grasps (default 500)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the grasps and pictures")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--render", type=int, default=4, help="best grasps shown in the PyBullet render (4)")
@@ -297,7 +289,7 @@ def _sample(args: argparse.Namespace) -> int:
         raise ValueError(f"--n must be >= 1 and --render >= 0, got {args.n} and {args.render}")
     prim = parse_object_spec(args.object)
     model, _ = GraspFlow.from_checkpoint(args.checkpoint)
-    _claim(args.out, args.force)
+    claim_output(args.out, force=args.force, kind="dir")
     torch.manual_seed(args.seed)
     d = torch.from_numpy(describe(prim))
     R, t = model.sample(d, args.n)

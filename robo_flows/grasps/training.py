@@ -1,4 +1,4 @@
-"""``train_grasp_flow``: fit a ``GraspFlow`` to a grasp file with the generic ``Trainer``."""
+"""``grasp_trainer``: a ``GraspFlow`` and the generic ``Trainer`` on a grasp file (``grasps train``)."""
 
 from __future__ import annotations
 
@@ -37,12 +37,13 @@ def build_grasp_datasets(cfg: GraspExperimentConfig) -> tuple[GraspDataset, Gras
     return train, valid, meta
 
 
-def train_grasp_flow(cfg: GraspExperimentConfig, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
-    """Train into ``out_dir`` (checkpoints kind "grasp"); returns the Trainer's summary."""
+def grasp_trainer(cfg: GraspExperimentConfig, out_dir: str | Path) -> Trainer:
+    """The Trainer of a GraspFlow (checkpoints of kind "grasp"), with the grasp file read and the model
+    built; writes nothing, so every data or model error is raised before ``out_dir`` is used."""
     train, valid, meta = build_grasp_datasets(cfg)
     seed_everything(cfg.train.seed)
     model = GraspFlow(cfg.model, meta["descriptor_dim"])
     objects = torch.from_numpy(train.data.object_descriptor[meta["train_objects"]])
     model.fit_normalization(objects, train.translations)
     extra = {"kind": "grasp", "config": config_to_dict(cfg), "meta": meta}
-    return Trainer(model, train, valid, cfg.train, out_dir, extra).fit(resume=resume)
+    return Trainer(model, train, valid, cfg.train, out_dir, extra)

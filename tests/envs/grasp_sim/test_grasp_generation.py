@@ -51,7 +51,8 @@ def test_command_line_writes_and_refuses_to_overwrite(tmp_path, capsys):
     assert robo_flows_main(args) == 2
     assert "--force" in capsys.readouterr().err
     assert out.read_bytes() == before
-    assert robo_flows_main([*args[:-2], "--workers", "0", "--force"]) == 2  # a bad input: nothing removed
+    with pytest.raises(SystemExit, match="2"):  # a bad input: refused by argparse, nothing removed
+        robo_flows_main([*args[:-2], "--workers", "0", "--force"])
     assert out.read_bytes() == before
     assert robo_flows_main([*args, "--seed", "3", "--force"]) == 0
     assert out.read_bytes() != before
