@@ -18,6 +18,8 @@ from robo_flows.data.normalizer import NORMALIZATION_MODES
 from robo_flows.errors import ConfigError
 from robo_flows.geometry.pose_flow import MAX_CHARTS
 
+GRASP_ENCODERS: tuple[str, ...] = ("descriptor", "pointnet")
+GRASP_VIEWS: tuple[str, ...] = ("full", "partial", "both")
 MODEL_KINDS: tuple[str, ...] = ("flow", "mse", "gmm", "diffusion", "flow_matching")
 
 
@@ -335,18 +337,22 @@ class GraspDataConfig:
     valid_fraction: fraction of the file's objects held out for validation.
     split_seed:     seed of that object split.
     success_only:   learn the distribution of sim-verified successful grasps only.
+    view:           point clouds a point-cloud model learns from: "full" (surface samples), "partial"
+                    (one depth camera's views), "both".  Unused by descriptor models.
     """
 
     path: str
     valid_fraction: float = 0.1
     split_seed: int = 0
     success_only: bool = True
+    view: str = "full"
 
     def __post_init__(self) -> None:
         _check(
             0.0 <= self.valid_fraction < 1.0,
             f"data.valid_fraction must be in [0, 1), got {self.valid_fraction}",
         )
+        _check(self.view in GRASP_VIEWS, f"data.view must be one of {GRASP_VIEWS}, got {self.view!r}")
 
 
 @dataclass
@@ -358,6 +364,9 @@ class GraspModelConfig:
     symmetric:       density on classes R ~ R·Rz(π) (the parallel-jaw symmetry).
     mixture_hidden:  hidden widths of the descriptor -> chart weights network.
     temperature:     latent temperature when sampling (1 = the learned density).
+    encoder:         what conditions the flow: "descriptor" (the primitive's kind and dimensions) or
+                     "pointnet" (the object's point cloud, ``robo_flows.grasps.encoders.PointNetEncoder``).
+    encoder_hidden:  widths of PointNet's shared point MLP; the last is the context width.
     """
 
     flow_kind: str = "realnvp"
@@ -367,8 +376,15 @@ class GraspModelConfig:
     symmetric: bool = True
     mixture_hidden: tuple[int, ...] = (64,)
     temperature: float = 1.0
+    encoder: str = "descriptor"
+    encoder_hidden: tuple[int, ...] = (64, 128, 256)
 
     def __post_init__(self) -> None:
+        _check(
+            self.encoder in GRASP_ENCODERS,
+            f"model.encoder must be one of {GRASP_ENCODERS}, got {self.encoder!r}",
+        )
+        self.encoder_hidden = _check_positive_widths("model", "encoder_hidden", self.encoder_hidden)
         _check(
             1 <= self.charts <= MAX_CHARTS, f"model.charts must be in [1, {MAX_CHARTS}], got {self.charts}"
         )
