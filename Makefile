@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.robo_flows_installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench results clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/robo-flows bench flows
 	$(VENV)/bin/robo-flows bench envs
+
+# README / docs tables from the committed benchmarks/results/*.json (copy a run's JSON there first)
+results: $(STAMP)
+	$(PY) scripts/render_results.py
 
 clean:
 	rm -rf $(VENV) runs
