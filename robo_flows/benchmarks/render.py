@@ -1,0 +1,152 @@
+"""README and docs tables rendered from the committed benchmark results (``benchmarks/results/*.json``).
+
+A table lives between two marker comments in a Markdown file::
+
+    <!-- results:policy/success -->
+    ...generated, do not edit...
+    <!-- /results -->
+
+``policy`` names the result file ``benchmarks/results/policy.json`` (a :func:`harness.write_result`
+document), ``success`` one of the tables ``TABLES`` renders from it.  :func:`render_text` replaces every
+marked block by what the committed result says, so a figure and its source never disagree; a test checks
+that the committed README equals its rendering.  Each table starts with a line naming its source file, the
+run's label, the machine and threads it ran on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from robo_flows.benchmarks.harness import format_table, read_result
+
+MARKER = re.compile(
+    r"(?P<open><!-- results:(?P<file>[\w.-]+)/(?P<table>[\w-]+) -->\n)"
+    r"(?P<body>.*?)"
+    r"(?P<close><!-- /results -->)",
+    re.S,
+)
+
+
+def caption(source: str, payload: dict[str, Any]) -> str:
+    """One italic line: where the figures come from and what ran them."""
+    m = payload["machine"]
+    load = m.get("load_avg_1m")
+    cpus = f"{m['cpus_usable']} CPUs" + (f" (load {load:.1f})" if load is not None else "")
+    threads = payload.get("settings", {}).get("threads", m["torch_threads"])
+    parts = [f"`{source}`", payload.get("label") or "full run", f"{m['cpu_model']}, {cpus}"]
+    parts += [f"{threads} torch thread(s)", f"torch {m['versions']['torch']}", payload["created_utc"][:10]]
+    return "_" + "; ".join(parts) + "._"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _rate(result: dict[str, Any]) -> str:
+    return f"{result['success_rate']:.2f}"
+
+
+def _with_ci(result: dict[str, Any]) -> str:
+    """Success rate, its Wilson 95% interval, and the episodes per declared mode (``left 26 / right 22``)."""
+    lo, hi = result["success_ci"]
+    text = f"{result['success_rate']:.2f} [{lo:.2f}, {hi:.2f}]"
+    names = result.get("mode_names") or []
+    if len(names) > 1:
+        text += ", " + " / ".join(f"{m} {result['modes'].get(m, 0)}" for m in names)
+    return text
+
+
+def policy_success(payload: dict[str, Any]) -> str:
+    """Success per task: expert, every trained kind (flow with its Wilson 95% interval and executed modes)."""
+    tasks = payload["results"]["tasks"]
+    actors: list[str] = []
+    for task in tasks.values():
+        actors += [a for a in task["results"] if a not in actors]
+    rows = []
+    for name, task in tasks.items():
+        r = task["results"]
+        episodes = r["expert"]["episodes"]
+        cells = [_with_ci(r[a]) if a == "flow" else _rate(r[a]) if a in r else "-" for a in actors]
+        noise = payload["settings"].get("demos", {}).get(name, [None, 0.0])[1]
+        demos = f"{task['collect']['kept']}" + (f" (noise {noise})" if noise else "")
+        rows.append([name, demos, str(episodes), *cells])
+    return format_table(["task", "demos", "eval episodes", *actors], rows, markdown=True)
+
+
+def policy_sweep(payload: dict[str, Any]) -> str:
+    """The Detour flow policy at several temperatures and with best-of-4."""
+    rows = [[r["actor"], str(r["episodes"]), _with_ci(r)] for r in payload["results"]["detour_sweep"]]
+    return format_table(["Detour flow", "episodes", "success [95% CI], modes"], rows, markdown=True)
+
+
+def policy_latency(payload: dict[str, Any]) -> str:
+    """The replanning call (one chunk sample) per kind and batch size: warm p50 / p95, cold, ratio to mse."""
+    latency = payload["results"]["latency"]
+    batches = sorted(
+        {b for lat in latency.values() for b in lat if b.startswith("b")}, key=lambda b: int(b[1:])
+    )
+    headers = ["kind"]
+    for b in batches:
+        headers += [f"batch {b[1:]} p50 ms", "p95 ms", "cold ms"]
+    headers += [f"batch {b[1:]} p50 / mse" for b in batches]
+    rows = []
+    for kind, lat in latency.items():
+        row = [kind]
+        for b in batches:
+            t = lat[b]
+            row += [_ms(t["warm_ms"]["p50"]), _ms(t["warm_ms"]["p95"]), _ms(t["cold_ms"])]
+        ratios = lat.get("p50_ratio_to_mse", {})
+        row += [f"{ratios[b]:.2f}" if b in ratios else "-" for b in batches]
+        rows.append(row)
+    return format_table(headers, rows, markdown=True)
+
+
+TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
+    ("policy", "success"): policy_success,
+    ("policy", "sweep"): policy_sweep,
+    ("policy", "latency"): policy_latency,
+}
+
+
+def render_block(results_dir: Path, file: str, table: str) -> str:
+    """The text of one marked block: caption, blank line, Markdown table, newline."""
+    path = results_dir / f"{file}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no committed result {path} for the table results:{file}/{table}")
+    payload = read_result(path)
+    key = (payload["benchmark"], table)
+    if key not in TABLES:
+        known = sorted(f"{b}/{t}" for b, t in TABLES)
+        raise KeyError(f"no table {table!r} for benchmark {payload['benchmark']!r} (known: {known})")
+    return f"{caption(f'benchmarks/results/{file}.json', payload)}\n\n{TABLES[key](payload)}\n"
+
+
+def render_text(text: str, results_dir: Path) -> str:
+    """``text`` with every marked block replaced by its rendering from ``results_dir``."""
+
+    def replace(match: re.Match[str]) -> str:
+        body = render_block(results_dir, match["file"], match["table"])
+        return match["open"] + body + match["close"]
+
+    return MARKER.sub(replace, text)
+
+
+def marked_tables(text: str) -> list[str]:
+    """The ``file/table`` names of the marked blocks in ``text``, in order."""
+    return [f"{m['file']}/{m['table']}" for m in MARKER.finditer(text)]
+
+
+def render_files(paths: Sequence[Path], results_dir: Path, *, check: bool = False) -> list[Path]:
+    """Render the marked blocks of ``paths`` in place (``check``: write nothing); returns the stale files."""
+    stale = []
+    for path in paths:
+        text = path.read_text()
+        rendered = render_text(text, results_dir)
+        if rendered != text:
+            stale.append(path)
+            if not check:
+                path.write_text(rendered)
+    return stale
