@@ -120,12 +120,12 @@ def tile_episodes(episodes: Sequence[EpisodeFrames]) -> list[np.ndarray]:
     for t in range(length):
         canvas = np.zeros((rows * h, cols * w, 3), np.uint8)
         for i, (e, label) in enumerate(zip(episodes, labels, strict=True)):
-            tile = e.frames[min(t, len(e.frames) - 1)]
-            r, c = divmod(i, cols)
-            canvas[r * h : r * h + tile.shape[0], c * w : c * w + tile.shape[1]] = tile
+            tile = e.frames[min(t, len(e.frames) - 1)].copy()
             done = t >= len(e.frames) - 1
             colour = ((40, 160, 40) if e.success else (200, 40, 40)) if done else (60, 60, 60)
-            draw_text(canvas, label, r * h + 4, c * w + 4, colour)
+            draw_text(tile, label, 4, 4, colour)  # on the tile: a long label is cut at the tile's edge
+            r, c = divmod(i, cols)
+            canvas[r * h : r * h + tile.shape[0], c * w : c * w + tile.shape[1]] = tile
         out.append(canvas)
     return out
 
