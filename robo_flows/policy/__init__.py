@@ -4,7 +4,7 @@
 ``FlowPolicy`` runs any of them in a control loop (receding horizon, numpy in and out).
 """
 
-from robo_flows.policy.config import MODEL_KINDS, ModelConfig
+from robo_flows.config.schema import MODEL_KINDS, ModelConfig
 from robo_flows.policy.models import MODEL_CLASSES, PolicyModel, build_policy_model
 from robo_flows.policy.observations import ObservationAdapter
 from robo_flows.policy.policy import FlowPolicy

@@ -27,8 +27,14 @@ def dequantize_in_box(
 
     ``v = 1 - |1 - |u + noise * eps||`` (one reflection at each face), clamped to ``[margin, 1 - margin]``
     and mapped back by ``low + (high - low) v``.  ``eps`` is standard normal noise of the actions' shape.
+    Actions outside the box are a ValueError, never clipped (the demo files are checked against the box
+    when read for training, ``robo_flows.data.action_box``).
     """
-    u = ((actions - low) / (high - low)).clamp(0.0, 1.0)
+    u = (actions - low) / (high - low)
+    if not bool(((u >= 0.0) & (u <= 1.0)).all()):
+        raise ValueError(
+            f"actions outside the action box [{low.tolist()}, {high.tolist()}] cannot be dequantized in it"
+        )
     u = 1.0 - (1.0 - (u + noise * eps).abs()).abs()
     return low + (high - low) * u.clamp(margin, 1.0 - margin)
 

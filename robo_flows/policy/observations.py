@@ -18,6 +18,23 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 
+def as_finite_float32(values: object, what: str = "observation") -> np.ndarray:
+    """``values`` as a float32 array, or a ValueError naming ``what``: for a non-numeric dtype (strings,
+    objects, complex numbers) and for NaN / inf *after* the cast (a float64 1e39 overflows to inf in float32).
+
+    The one check every array a policy is handed goes through.
+    """
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must hold real numbers, got an array of dtype {array.dtype}")
+    with np.errstate(over="ignore"):  # an overflow becomes inf, reported below with its positions
+        array = array.astype(np.float32, copy=False)
+    if not np.isfinite(array).all():
+        bad = sorted({int(j) for j in np.argwhere(~np.isfinite(np.atleast_1d(array)))[:, -1]})
+        raise ValueError(f"{what} holds NaN or inf (after the cast to float32) at positions {bad}")
+    return array
+
+
 class ObservationAdapter:
     """Flattens, validates and batches observations into ``float32 [N, obs_dim]``."""
 
@@ -53,10 +70,7 @@ class ObservationAdapter:
             flat, batched = self._from_dict(obs)
         else:
             flat, batched = self._from_array(np.asarray(obs))
-        if not np.all(np.isfinite(flat)):
-            bad = sorted({int(j) for j in np.argwhere(~np.isfinite(flat))[:, 1]})
-            raise ValueError(f"observation holds NaN or inf at positions {bad} (obs_keys: {self.obs_keys})")
-        return flat.astype(np.float32, copy=False), batched
+        return as_finite_float32(flat, f"observation (obs_keys: {self.obs_keys})"), batched
 
     def _from_dict(self, obs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, bool]:
         missing = [k for k in self.obs_keys if k not in obs]
@@ -64,7 +78,7 @@ class ObservationAdapter:
             raise ValueError(
                 f"observation lacks keys {missing}; the policy needs {self.obs_keys}, given {list(obs)}"
             )
-        parts = [np.asarray(obs[k], dtype=np.float64) for k in self.obs_keys]
+        parts = [np.asarray(obs[k]) for k in self.obs_keys]
         batched = parts[0].ndim >= 2
         for key, part in zip(self.obs_keys, parts, strict=True):
             if (part.ndim >= 2) != batched:

@@ -1,9 +1,10 @@
-"""``FlowPolicy``: the numpy-facing control-loop wrapper around a trained policy model (flow, mse or gmm).
+"""``FlowPolicy``: the numpy-facing control loop around a trained policy model (any model kind).
 
 Receding horizon: each call of :meth:`FlowPolicy.select_action` returns one action; when a row's queue of
 planned actions is empty, a fresh chunk of ``action_horizon`` actions is sampled for that row from its last
 ``obs_horizon`` observations and its first ``n_action_steps`` are queued.  Observation histories start by
-repeating the first observation of an episode, as the training windows are padded.
+repeating the first observation of an episode, as the training windows are padded.  The loop's state is
+two pure objects of ``robo_flows.policy.control``: an ``ObservationWindow`` and an ``ActionQueue``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from robo_flows.policy.models.base import PolicyModel
-from robo_flows.policy.observations import ObservationAdapter
+from robo_flows.config.schema import SamplingConfig
+from robo_flows.policy.control import ActionQueue, ObservationWindow
+from robo_flows.policy.loading import load_policy_model
+from robo_flows.policy.models.base import PolicyModel, check_temperature
+from robo_flows.policy.observations import ObservationAdapter, as_finite_float32
 
 Observation = np.ndarray | Mapping[str, np.ndarray]
 
@@ -25,7 +29,8 @@ class FlowPolicy:
     """Acts with a :class:`PolicyModel` on single ``[obs_dim]``, batched ``[N, obs_dim]`` or dict observations
     (flow, mse and gmm models alike).
 
-    ``temperature``, ``best_of`` and ``n_action_steps`` default to the model config's values.
+    ``temperature``, ``best_of`` and ``n_action_steps`` default to ``sampling`` (the experiment's
+    ``sampling`` section; its defaults when None).
     ``env_args`` (from the demonstrations) may carry ``obs_layout``, the ordered ``{key: size}`` of the
     environment's flat observation, which lets a policy trained on a subset of keys read that observation.
     """
@@ -36,6 +41,7 @@ class FlowPolicy:
         obs_keys: list[str],
         env_args: Mapping[str, Any] | None = None,
         *,
+        sampling: SamplingConfig | None = None,
         temperature: float | None = None,
         best_of: int | None = None,
         n_action_steps: int | None = None,
@@ -45,11 +51,10 @@ class FlowPolicy:
         self.device = torch.device(device)
         self.env_args = dict(env_args or {})
         self.adapter = ObservationAdapter(obs_keys, model.obs_dim, self.env_args.get("obs_layout"))
-        self.temperature = float(model.cfg.temperature if temperature is None else temperature)
-        self.best_of = int(model.cfg.best_of if best_of is None else best_of)
-        self.n_action_steps = int(model.cfg.n_action_steps if n_action_steps is None else n_action_steps)
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        sampling = SamplingConfig() if sampling is None else sampling
+        self.temperature = check_temperature(sampling.temperature if temperature is None else temperature)
+        self.best_of = int(sampling.best_of if best_of is None else best_of)
+        self.n_action_steps = int(sampling.n_action_steps if n_action_steps is None else n_action_steps)
         if self.best_of < 1:
             raise ValueError(f"best_of must be >= 1, got {self.best_of}")
         if not 1 <= self.n_action_steps <= model.action_horizon:
@@ -57,7 +62,8 @@ class FlowPolicy:
                 f"n_action_steps must be in [1, action_horizon={model.action_horizon}], "
                 f"got {self.n_action_steps}"
             )
-        self.reset()
+        self.window = ObservationWindow(model.obs_horizon)
+        self.queue = ActionQueue(self.n_action_steps)
 
     @classmethod
     def from_checkpoint(
@@ -69,14 +75,12 @@ class FlowPolicy:
         n_action_steps: int | None = None,
     ) -> FlowPolicy:
         """Load a policy checkpoint written by the trainer (EMA weights when present)."""
-        # imported here: loading needs robo_flows.config, which imports this package's ModelConfig
-        from robo_flows.policy.loading import load_policy_model
-
         model, meta = load_policy_model(path, device=device)
         return cls(
             model,
             list(meta["obs_keys"]),
             meta.get("env_args"),
+            sampling=meta["sampling"],
             temperature=temperature,
             best_of=best_of,
             n_action_steps=n_action_steps,
@@ -102,42 +106,19 @@ class FlowPolicy:
 
     # -- control loop -----------------------------------------------------------------------------
     def reset(self, rows: np.ndarray | list[int] | None = None) -> None:
-        """Start new episodes: all rows (``rows=None``, also forgets the batch size) or the given rows."""
-        if rows is None:
-            self._history: np.ndarray | None = None  # [N, obs_horizon, obs_dim]
-            self._queue: np.ndarray | None = None  # [N, n_action_steps, act_dim]
-            self._remaining = np.zeros(0, dtype=np.int64)  # [N] queued actions left per row
-            self._fresh = np.zeros(0, dtype=bool)  # [N] rows whose history restarts at the next call
-            return
-        self._remaining[rows] = 0
-        self._fresh[rows] = True
+        """Start new episodes: all rows (``rows=None``, also forgets the batch size) or the given rows
+        (indices or a boolean mask); a restarted row refills its window and replans at the next call."""
+        self.window.reset(rows)
+        self.queue.reset(rows)
 
     def select_action(self, obs: Observation) -> np.ndarray:
         """The next action ``[act_dim]`` (single) or ``[N, act_dim]`` (batched) of the receding plan."""
         flat, batched = self.adapter(obs)
-        n = flat.shape[0]
-        if self._history is None:
-            h, a = self.model.obs_horizon, self.model.act_dim
-            self._history = np.empty((n, h, flat.shape[1]), dtype=np.float32)
-            self._queue = np.empty((n, self.n_action_steps, a), dtype=np.float32)
-            self._remaining = np.zeros(n, dtype=np.int64)
-            self._fresh = np.ones(n, dtype=bool)
-        elif n != self._history.shape[0]:
-            raise ValueError(
-                f"select_action got {n} observations, the running episodes have {self._history.shape[0]}; "
-                "call reset() before changing the batch size"
-            )
-        self._history[:, :-1] = self._history[:, 1:]  # shift every row's window by one step ...
-        self._history[:, -1] = flat
-        self._history[self._fresh] = flat[self._fresh, None, :]  # ... and fill new episodes' windows
-        self._fresh[:] = False
-        replan = self._remaining == 0
+        replan = self.queue.empty_rows(len(flat))
+        windows = self.window.push(flat)
         if replan.any():
-            chunk = self._sample(self._history[replan])
-            self._queue[replan] = chunk[:, : self.n_action_steps]
-            self._remaining[replan] = self.n_action_steps
-        action = self._queue[np.arange(n), self.n_action_steps - self._remaining]
-        self._remaining -= 1
+            self.queue.refill(replan, self._sample(windows[replan]))
+        action = self.queue.pop()
         return action if batched else action[0]
 
     def predict_action_chunk(self, obs: Observation) -> np.ndarray:
@@ -146,21 +127,20 @@ class FlowPolicy:
         Stateless: the observation is repeated over ``obs_horizon`` (the convention at an episode's start).
         """
         flat, batched = self.adapter(obs)
-        chunk = self._sample(self._window(flat))
+        chunk = self._sample(self.window.constant(flat))
         return chunk if batched else chunk[0]
 
     def log_prob(self, obs: Observation, action_chunk: np.ndarray) -> np.ndarray | float:
         """Exact ``log p(chunk | obs)`` in nats (raw action units); obs repeated over ``obs_horizon``."""
         flat, batched = self.adapter(obs)
         m = self.model
-        chunk = np.asarray(action_chunk, dtype=np.float32)
+        chunk = as_finite_float32(action_chunk, "action_chunk")
         expected = (flat.shape[0], m.action_horizon, m.act_dim) if batched else (m.action_horizon, m.act_dim)
         if chunk.shape != expected:
             raise ValueError(f"action_chunk must have shape {list(expected)}, got {list(chunk.shape)}")
-        if not np.all(np.isfinite(chunk)):
-            raise ValueError("action_chunk holds NaN or inf")
+        window, chunks = self.window.constant(flat), chunk.reshape(-1, *expected[-2:])
         with torch.inference_mode():
-            lp = m.log_prob(self._tensor(self._window(flat)), self._tensor(chunk.reshape(-1, *expected[-2:])))
+            lp = m.log_prob(self._tensor(window), self._tensor(chunks))
         out = lp.cpu().numpy().astype(np.float64)
         return out if batched else float(out[0])
 
@@ -172,9 +152,6 @@ class FlowPolicy:
         return out if batched else float(out[0])
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _window(self, flat: np.ndarray) -> np.ndarray:
-        return np.repeat(flat[:, None, :], self.model.obs_horizon, axis=1)
-
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
 

@@ -12,6 +12,7 @@ from robo_flows.policy import ModelConfig, build_policy_model
 
 LAYOUT = {"pos": 2, "vel": 2, "goal": 2}
 ACT_DIM = 3  # (vx, vy, gripper); the gripper is always -1, on the box's face
+TOY_BOX = {"action_low": [-1.0] * ACT_DIM, "action_high": [1.0] * ACT_DIM}
 
 
 def toy_episodes(n: int, seed: int = 0) -> list[dict]:
@@ -56,7 +57,6 @@ def make_model(
         "hidden_features": (32, 32),
         "encoder_hidden": (32,),
         "context_features": 8,
-        "n_action_steps": 2,
         "monitor_steps": 20,
         **cfg_overrides,
     }

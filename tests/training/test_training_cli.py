@@ -15,9 +15,8 @@ import torch
 import yaml
 from training_toy import write_toy_demos
 
-from robo_flows.cli import main
+from robo_flows.commands import main
 from robo_flows.training import load_checkpoint
-from robo_flows.training.experiment import action_bounds
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +52,10 @@ def test_train_writes_a_loadable_policy_checkpoint(config_file, tmp_path):
     assert ckpt["config"]["model"]["kind"] == "mse" and ckpt["config"]["train"]["steps"] == 30
     meta = ckpt["meta"]
     assert (meta["obs_dim"], meta["act_dim"], meta["obs_keys"]) == (4, 2, ["pos", "goal"])
-    assert meta["action_low"] == [-1.0, -1.0] and meta["model_type"] == "mse"
-    assert set(ckpt["normalizer"]) == {"obs", "action"}
-    assert torch.equal(ckpt["normalizer"]["obs"]["shift"], ckpt["model"]["obs_normalizer.shift"])
+    assert meta["model_type"] == "mse"
+    # statistics and the action box are stored once, in the weights (the box from the file's env_args)
+    assert "normalizer" not in ckpt and "action_low" not in meta
+    assert ckpt["model"]["action_low"].tolist() == [-2.0, -2.0]
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["train"]["steps"] == 30
 
@@ -93,21 +93,12 @@ def test_resume_without_a_checkpoint_is_refused(config_file, tmp_path, capsys):
     assert "nothing to resume" in capsys.readouterr().out
 
 
-def test_action_bounds_come_from_env_args_or_default_to_unit_box():
-    low, high = action_bounds({}, 3)
-    assert low.tolist() == [-1, -1, -1] and high.tolist() == [1, 1, 1]
-    low, high = action_bounds({"action_low": [-2, 0], "action_high": 0.5}, 2)
-    assert low.tolist() == [-2, 0] and high.tolist() == [0.5, 0.5]
-    with pytest.raises(ValueError, match="has 3 values, the actions have 2"):
-        action_bounds({"action_low": [0, 0, 0]}, 2)
-    with pytest.raises(ValueError, match="low < high"):
-        action_bounds({"action_low": [1, 1]}, 2)
 
 
 @pytest.mark.slow
 def test_flow_run_killed_by_sigkill_resumes_to_the_uninterrupted_weights(config_file, tmp_path):
     """A real kill (SIGKILL, no cleanup) of `robo-flows train`, then `--resume`: the same final weights."""
-    cli = [sys.executable, "-m", "robo_flows.cli", "train", "--config", str(config_file)]
+    cli = [sys.executable, "-m", "robo_flows.commands", "train", "--config", str(config_file)]
     settings = ["train.steps=400", "train.checkpoint_every=25", "train.valid_every=50"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     reference = tmp_path / "reference"

@@ -30,9 +30,8 @@ def write_toy_demos(path: Path, episodes: int = 24, length: int = 20, seed: int 
             if t + 1 < length:
                 pos[t + 1] = pos[t] + actions[t]
         eps.append({"obs": {"pos": pos, "goal": np.tile(goal, (length, 1))}, "actions": actions})
-    return write_demo_file(
-        path, eps, {"env_name": "Toy-v0", "env_kwargs": {}, "obs_layout": {"pos": 2, "goal": 2}}
-    )
+    env_args = {"env_name": "Toy-v0", "env_kwargs": {}, "obs_layout": {"pos": 2, "goal": 2}}
+    return write_demo_file(path, eps, {**env_args, "action_low": [-2.0, -2.0], "action_high": [2.0, 2.0]})
 
 
 def toy_datasets(path: Path) -> tuple[DemoDataset, DemoDataset]:

@@ -1,33 +1,39 @@
-"""``PolicyModel``: what the flow policy and its baselines share -- normalizers, encoder, shapes, bounds.
+"""``PolicyModel``: what every policy model kind shares -- normalizers, action box, encoder, shapes.
 
-A model sees raw tensors; it normalizes internally with the normalizers it holds (as submodules, so their
-statistics live in every ``state_dict`` and checkpoint).  Actions are modelled as the flattened chunk
-``y = normalize(a)`` of ``action_horizon x act_dim`` values.  The action normalizer is a per-dimension
-affine map ``y_d = (a_d - m_d) / s_d``, so a density over ``y`` becomes one over raw actions by
+A model sees raw tensors.  It holds the one copy of its statistics: ``obs_normalizer``, ``action_normalizer``
+(submodules) and the action box ``action_low`` / ``action_high`` (raw ``[act_dim]`` buffers), so they live in
+its ``state_dict`` and nowhere else in a checkpoint (``robo_flows.policy.loading`` reads them back from
+there).  A layer that needs them in other units (the flow's ``Standardize`` / ``Bounded``, a normalized box)
+keeps a derived, non-persistent copy that :meth:`PolicyModel.statistics_changed` refreshes after every
+``load_state_dict``.
 
-    log p(a | o) = log p(y | o) - action_horizon * sum_d log s_d,
-
-which :meth:`PolicyModel.chunk_log_det` supplies from the normalizer's ``log_abs_det``.
+An action chunk is ``a [B, action_horizon, act_dim]``; flattened it has ``D = action_horizon * act_dim``
+values.  Kinds that work in normalized coordinates use ``y = normalize(a)`` (:meth:`normalize_chunk`).  A kind
+with a density gives it in raw units, ``log p(a | o)`` (:meth:`chunk_log_prob`): the flow models raw actions
+directly (its normalization and box are bijections inside it), the mixture maps its parameters into raw units.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from robo_flows.config.schema import ModelConfig
 from robo_flows.data.normalizer import Normalizer
-from robo_flows.policy.config import ModelConfig
 from robo_flows.policy.dequantize import dequantization_noise, dequantize_in_box
 from robo_flows.policy.monitor import ObservationMonitor
 from robo_flows.policy.networks import ObservationEncoder
 
 
 class PolicyModel(nn.Module):
-    """Base of the ``flow``, ``mse`` and ``gmm`` models.
+    """Base of the model kinds (``flow``, ``mse``, ``gmm``, ``diffusion``, ``flow_matching``).
 
-    Shapes: ``obs`` ``[B, obs_horizon, obs_dim]``, ``actions`` ``[B, action_horizon, act_dim]``, raw units.
-    Subclasses implement :meth:`chunk_loss`, :meth:`sample_normalized` and (if they have a density)
-    :meth:`normalized_log_prob`, all in normalized action space with the encoder's context ``[B, C]``.
+    Shapes: ``obs`` ``[B, obs_horizon, obs_dim]``, ``actions`` ``[B, action_horizon, act_dim]``, raw units;
+    ``ctx`` is the encoder's context ``[B, C]``.  A kind implements :meth:`chunk_loss` (raw actions in) and
+    either :meth:`sample_normalized` (normalized chunks out, the base unnormalizes) or :meth:`sample_actions`
+    (raw chunks out); a kind with ``has_density`` implements :meth:`chunk_log_prob` (raw units).
     """
 
     kind: str = ""
@@ -49,10 +55,6 @@ class PolicyModel(nn.Module):
         self.cfg = cfg
         self.obs_dim, self.act_dim = int(obs_dim), int(act_dim)
         self.obs_horizon, self.action_horizon = int(obs_horizon), int(action_horizon)
-        if cfg.n_action_steps > self.action_horizon:
-            raise ValueError(
-                f"model.n_action_steps={cfg.n_action_steps} exceeds data.action_horizon={self.action_horizon}"
-            )
         low = torch.as_tensor(action_low, dtype=torch.float32).reshape(-1)
         high = torch.as_tensor(action_high, dtype=torch.float32).reshape(-1)
         if low.shape != (self.act_dim,) or high.shape != (self.act_dim,):
@@ -74,6 +76,13 @@ class PolicyModel(nn.Module):
             if cfg.obs_monitor
             else None
         )
+        self.register_load_state_dict_post_hook(lambda module, _keys: module.statistics_changed())
+
+    def statistics_changed(self) -> None:
+        """Refresh copies derived from the normalizers and the box; called after every ``load_state_dict``.
+
+        Kinds that keep such a copy override this; the base keeps none.
+        """
 
     @property
     def chunk_features(self) -> int:
@@ -91,20 +100,27 @@ class PolicyModel(nn.Module):
 
     def normalize_chunk(self, actions: torch.Tensor) -> torch.Tensor:
         """Raw ``[B, action_horizon, act_dim]`` -> normalized flat ``[B, action_horizon * act_dim]``."""
-        if actions.ndim != 3 or actions.shape[1:] != (self.action_horizon, self.act_dim):
-            raise ValueError(
-                f"actions must have shape [B, {self.action_horizon}, {self.act_dim}], "
-                f"got {tuple(actions.shape)}"
-            )
+        self.check_chunk(actions)
         return self.action_normalizer.normalize(actions).flatten(start_dim=1)
 
     def unnormalize_chunk(self, y: torch.Tensor) -> torch.Tensor:
         """Normalized flat ``[..., action_horizon * act_dim]`` -> raw ``[..., action_horizon, act_dim]``."""
         return self.action_normalizer.unnormalize(y.unflatten(-1, (self.action_horizon, self.act_dim)))
 
-    def chunk_log_det(self, like: torch.Tensor) -> torch.Tensor:
-        """``log|det dy/da| = -action_horizon * sum_d log s_d`` (scalar) of the chunk normalization."""
-        return self.action_horizon * self.action_normalizer.log_abs_det().to(like.dtype)
+    def normalized_bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The action box in normalized flat chunk coordinates, two ``[H*A]`` tensors."""
+        low = self.action_normalizer.normalize(self.action_low).repeat(self.action_horizon)
+        high = self.action_normalizer.normalize(self.action_high).repeat(self.action_horizon)
+        return low, high
+
+    def check_chunk(self, actions: torch.Tensor) -> torch.Tensor:
+        """Raw ``[B, action_horizon, act_dim]`` (shape checked) -> flat ``[B, action_horizon * act_dim]``."""
+        if actions.ndim != 3 or actions.shape[1:] != (self.action_horizon, self.act_dim):
+            raise ValueError(
+                f"actions must have shape [B, {self.action_horizon}, {self.act_dim}], "
+                f"got {tuple(actions.shape)}"
+            )
+        return actions.flatten(start_dim=1)
 
     def dequantized(self, actions: torch.Tensor) -> torch.Tensor:
         """Raw actions blurred inside the action box for the density losses (see ``dequantize``)."""
@@ -112,7 +128,9 @@ class PolicyModel(nn.Module):
         return dequantize_in_box(actions, self.action_low, self.action_high, eps)
 
     def clip_to_bounds(self, actions: torch.Tensor) -> torch.Tensor:
-        """Clamp raw actions into ``[action_low, action_high]`` (used by the baselines' samples only)."""
+        """Clamp raw actions into ``[action_low, action_high]``: the documented output clamp of the kinds
+        without a bounded support (``clips_samples``: mse, gmm, diffusion, flow matching), applied to their
+        samples only, never to training data."""
         return torch.maximum(torch.minimum(actions, self.action_high), self.action_low)
 
     # -- the interface the trainer and the policy call --------------------------------------------
@@ -121,33 +139,36 @@ class PolicyModel(nn.Module):
         return self.chunk_loss(self.context(batch["obs"]), batch["actions"])
 
     @torch.no_grad()
-    def sample_chunk(
-        self, obs: torch.Tensor, *, temperature: float | None = None, best_of: int | None = None
-    ) -> torch.Tensor:
+    def sample_chunk(self, obs: torch.Tensor, *, temperature: float = 1.0, best_of: int = 1) -> torch.Tensor:
         """Raw action chunks ``[B, action_horizon, act_dim]`` for raw ``obs [B, obs_horizon, obs_dim]``.
 
-        ``temperature`` and ``best_of`` default to the config's.  With ``best_of = N > 1`` each observation
-        draws N chunks and keeps the one of highest (untempered) log-density.
+        With ``best_of = N > 1`` each observation draws N chunks and keeps the one of highest (untempered)
+        log-density.  (A policy's defaults for both are its ``sampling`` config, see ``FlowPolicy``.)
         """
-        temperature = self.cfg.temperature if temperature is None else float(temperature)
-        best_of = self.cfg.best_of if best_of is None else int(best_of)
-        if temperature <= 0 or best_of < 1:
-            raise ValueError(f"need temperature > 0 and best_of >= 1, got {temperature} and {best_of}")
+        temperature, best_of = check_temperature(temperature), int(best_of)
+        if best_of < 1:
+            raise ValueError(f"best_of must be >= 1, got {best_of}")
+        if best_of > 1 and not self.has_density:
+            raise ValueError(
+                f"best_of={best_of} ranks samples by log-density; the {self.kind!r} model has none "
+                "(use best_of=1)"
+            )
         ctx = self.context(obs)
-        if best_of == 1 or not self.has_density:
-            y = self.sample_normalized(ctx, 1, temperature)[0]
+        if best_of == 1:
+            a = self.sample_actions(ctx, 1, temperature)[0]
         else:
-            y, logp = self.sample_normalized_and_log_prob(ctx, best_of, temperature)  # [N, B, D], [N, B]
-            y = y[logp.argmax(dim=0), torch.arange(y.shape[1], device=y.device)]
-        actions = self.unnormalize_chunk(y)
+            a, logp = self.sample_actions_and_log_prob(ctx, best_of, temperature)  # [N, B, D], [N, B]
+            a = a[logp.argmax(dim=0), torch.arange(a.shape[1], device=a.device)]
+        actions = a.unflatten(-1, (self.action_horizon, self.act_dim))
         return self.clip_to_bounds(actions) if self.clips_samples else actions
 
     def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Exact ``log p(a_chunk | obs)`` in raw action units, ``[B]`` (flow and gmm)."""
         if not self.has_density:
-            raise TypeError(f"the {self.kind!r} model is a deterministic regressor and has no log_prob")
-        y = self.normalize_chunk(actions)
-        return self.normalized_log_prob(self.context(obs), y) + self.chunk_log_det(y)
+            raise TypeError(
+                f"the {self.kind!r} model has no exact density, so no log_prob (flow and gmm have one)"
+            )
+        return self.chunk_log_prob(self.context(obs), self.check_chunk(actions))
 
     def obs_log_prob(self, obs: torch.Tensor) -> torch.Tensor:
         """Log-density ``[B]`` of raw single observations ``[B, obs_dim]`` under the observation monitor."""
@@ -176,20 +197,34 @@ class PolicyModel(nn.Module):
     clips_samples: bool = False  # baselines without bounded support clamp their samples into the box
 
     def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Scalar loss of raw chunks ``actions [B, action_horizon, act_dim]`` given ``ctx [B, C]``."""
         raise NotImplementedError
 
     def sample_normalized(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
-        """``[n, B, D]`` normalized chunks for context ``[B, C]``."""
+        """``[n, B, D]`` normalized flat chunks for context ``[B, C]`` (kinds in normalized coordinates)."""
         raise NotImplementedError
 
-    def normalized_log_prob(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``log p(y | c)`` ``[B]`` of normalized flat chunks ``y [B, D]``."""
+    def sample_actions(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
+        """``[n, B, D]`` raw flat chunks for context ``[B, C]``: by default the unnormalized
+        :meth:`sample_normalized`; a kind that samples raw actions itself (the flow) overrides this."""
+        return self.unnormalize_chunk(self.sample_normalized(ctx, n, temperature)).flatten(start_dim=-2)
+
+    def chunk_log_prob(self, ctx: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """``log p(a | c)`` ``[B]`` in raw units of raw flat chunks ``a [B, D]`` (kinds with a density)."""
         raise NotImplementedError
 
-    def sample_normalized_and_log_prob(
+    def sample_actions_and_log_prob(
         self, ctx: torch.Tensor, n: int, temperature: float
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``[n, B, D]`` normalized chunks and their untempered ``log p(y | c)`` ``[n, B]``."""
-        y = self.sample_normalized(ctx, n, temperature)
-        b, d = y.shape[1:]
-        return y, self.normalized_log_prob(ctx.repeat(n, 1), y.reshape(n * b, d)).reshape(n, b)
+        """``[n, B, D]`` raw flat chunks and their untempered ``log p(a | c)`` ``[n, B]``."""
+        a = self.sample_actions(ctx, n, temperature)
+        b, d = a.shape[1:]
+        return a, self.chunk_log_prob(ctx.repeat(n, 1), a.reshape(n * b, d)).reshape(n, b)
+
+
+def check_temperature(temperature: float) -> float:
+    """``temperature`` as a float if it is a finite number > 0, else a ValueError naming it."""
+    value = float(temperature)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    return value

@@ -1,13 +1,17 @@
-"""The ``gmm`` baseline: a mixture density head over the flattened, normalized action chunk.
+"""The ``gmm`` baseline: a mixture density head over the flattened action chunk.
+
+The head predicts the mixture in normalized coordinates ``y = (a - m) / s`` (per action dimension),
 
     p(y | c) = sum_k pi_k(c) N(y; mu_k(c), diag sigma_k(c)^2),   k = 1..K,
     log sigma = m + h tanh((r - m) / h) with m, h the middle and half-width of [LOG_STD_MIN, LOG_STD_MAX],
-    a soft clamp that is close to the identity r around 0.
+    a soft clamp that is close to the identity r around 0,
 
+which is the mixture ``sum_k pi_k N(a; s mu_k + m, diag (s sigma_k)^2)`` over raw actions: the density in raw
+units is evaluated with those raw parameters (``raw_parameters``), no log-determinant added by hand.
 ``loss`` is the mean negative log-likelihood per chunk in nats (raw action units) of the dequantized
-actions (``dequantize``), as for the flow.  Sampling at temperature T
-picks a component by pi and scales its sigma by T.  Gaussians have unbounded support, so samples are clamped
-into the action box; the density is that of the unclamped mixture.
+actions (``dequantize``), as for the flow.  Sampling at temperature T picks a component by pi and scales its
+sigma by T.  Gaussians have unbounded support, so samples are clamped into the action box (the documented
+output clamp of ``PolicyModel.clip_to_bounds``); the density is that of the unclamped mixture.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import torch
 
-from robo_flows.policy.config import ModelConfig
+from robo_flows.config.schema import ModelConfig
 from robo_flows.policy.models.base import PolicyModel
 from robo_flows.policy.networks import mlp
 
@@ -58,12 +62,18 @@ class MixtureChunkModel(PolicyModel):
         log_std = mid + half * torch.tanh((raw - mid) / half)
         return logits, mean.unflatten(-1, (k, d)), log_std.unflatten(-1, (k, d))
 
-    def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        y = self.normalize_chunk(self.dequantized(actions))
-        return -(self.normalized_log_prob(ctx, y) + self.chunk_log_det(y)).mean()
+    def raw_parameters(self, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The mixture over raw flat chunks: logits ``[B, K]``, means ``s mu + m`` and log-stds
+        ``log sigma + log s`` ``[B, K, D]`` (``m``, ``s`` the action normalizer's shift and scale)."""
+        logits, mean, log_std = self.parameters_of(ctx)
+        log_scale = self.action_normalizer.scale.log().repeat(self.action_horizon).to(log_std.dtype)
+        return logits, self.unnormalize_chunk(mean).flatten(start_dim=-2), log_std + log_scale
 
-    def normalized_log_prob(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return mixture_log_prob(*self.parameters_of(ctx), y)
+    def chunk_loss(self, ctx: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return -self.chunk_log_prob(ctx, self.check_chunk(self.dequantized(actions))).mean()
+
+    def chunk_log_prob(self, ctx: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return mixture_log_prob(*self.raw_parameters(ctx), a)
 
     def sample_normalized(self, ctx: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
         logits, mean, log_std = self.parameters_of(ctx)

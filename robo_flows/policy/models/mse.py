@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from robo_flows.policy.config import ModelConfig
+from robo_flows.config.schema import ModelConfig
 from robo_flows.policy.models.base import PolicyModel
 from robo_flows.policy.networks import mlp
 
