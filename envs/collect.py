@@ -25,10 +25,7 @@ rollout; ``sigma`` is stored in ``data`` attrs (``action_noise``) and in ``env_a
 
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing as mp
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,7 +37,9 @@ import numpy as np
 import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
 from tqdm import tqdm
 
+from robo_flows.commands.output import claim_output
 from robo_flows.data.robomimic import DemoRecord, write_demo_file
+from robo_flows.errors import EnvError
 
 
 @dataclass
@@ -125,24 +124,16 @@ def demo_record(episode: Episode, layout: dict[str, int]) -> DemoRecord:
     )
 
 
-def _check_arguments(
-    env_id: str, episodes: int, workers: int, out: Path, force: bool, action_noise: float
-) -> None:
+def _check_arguments(env_id: str, episodes: int, workers: int, action_noise: float) -> None:
     if env_id not in gym.registry:
         known = sorted(i for i in gym.registry if i.startswith("RoboFlows/"))
-        raise ValueError(f"unknown env id {env_id!r}; registered RoboFlows ids: {known}")
+        raise EnvError(f"unknown env id {env_id!r}; registered RoboFlows ids: {known}")
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not (np.isfinite(action_noise) and action_noise >= 0.0):
         raise ValueError(f"action_noise must be a finite standard deviation >= 0, got {action_noise}")
-    if out.exists() and not force:
-        raise FileExistsError(
-            f"{out} already exists; pass force=True (--force on the command line) to overwrite it"
-        )
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"output folder {out.parent} does not exist")
 
 
 def collect_demos(
@@ -162,18 +153,25 @@ def collect_demos(
     standard deviation of the Gaussian noise added to the executed (not the recorded) actions, see above.
 
     The file is written by ``write_demo_file`` (atomic: ``out`` is never left half-written) with the env's
-    action box in ``env_args``.  Returns a summary: attempted, kept, success_rate (over attempted),
+    action box in ``env_args``.  An existing ``out`` is refused (``FileExistsError``) unless ``force``, which
+    removes it once the arguments and the env were checked, before collecting; a folder is always refused.
+
+    Returns a summary: attempted, kept, success_rate (over attempted),
     mean_length / max_length (steps, over attempted), modes (expert-mode counts of the kept demos),
     executed_modes (same for the executed modes), path.
     """
     out = Path(out)
     env_kwargs = dict(env_kwargs or {})
-    _check_arguments(env_id, episodes, workers, out, force, action_noise)
+    _check_arguments(env_id, episodes, workers, action_noise)
     seeds = [seed + i for i in range(episodes)]
-    probe = gym.make(env_id, **env_kwargs)
+    try:
+        probe = gym.make(env_id, **env_kwargs)
+    except TypeError as error:  # an unknown keyword of the env's constructor
+        raise EnvError(f"cannot make {env_id} with env kwargs {env_kwargs}: {error}") from error
     layout = dict(probe.unwrapped.obs_layout)
     space = probe.action_space
     probe.close()
+    claim_output(out, force=force, kind="file")  # every input is valid: only now is an old file removed
     env_args = {
         "env_name": env_id,
         "env_kwargs": env_kwargs,
@@ -235,42 +233,3 @@ def _episodes(
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(env_id, env_kwargs, action_noise)) as pool:
         yield from pool.imap(_worker_episode, seeds)
-
-
-# ---- command line ---------------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="gymnasium id, e.g. RoboFlows/PandaDetour-v0")
-    parser.add_argument("--episodes", type=int, required=True, help="expert episodes to run")
-    parser.add_argument("--seed", type=int, default=0, help="episode i is reset with seed + i")
-    parser.add_argument("--out", type=Path, required=True, help="HDF5 file to write (robomimic layout)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes")
-    parser.add_argument(
-        "--action-noise",
-        type=float,
-        default=0.0,
-        metavar="SIGMA",
-        help="std of Gaussian noise on the executed actions (the clean expert action is recorded; DART)",
-    )
-    parser.add_argument("--keep-failures", action="store_true", help="also keep unsuccessful episodes")
-    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        summary = collect_demos(
-            args.env,
-            args.episodes,
-            args.seed,
-            args.out,
-            workers=args.workers,
-            keep_failures=args.keep_failures,
-            force=args.force,
-            progress=not args.no_progress,
-            action_noise=args.action_noise,
-        )
-    except (ValueError, FileExistsError, FileNotFoundError) as error:
-        print(f"robo-flows collect: error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(summary, indent=2))
-    return 0

@@ -2,7 +2,7 @@
 
 import sys
 
-from robo_flows.benchmarks.envs import main
+from robo_flows.commands import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main(["bench", "envs", *sys.argv[1:]]))

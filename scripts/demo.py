@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
+from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.report import format_monitor, monitor_comparison
 
 TASK = "detour"

@@ -1,8 +1,8 @@
-"""Evaluate a policy checkpoint or the expert; same as ``robo-flows eval --checkpoint FILE --env ID ...``."""
+"""Evaluate a policy checkpoint or the expert; same as ``robo-flows eval --checkpoint FILE --out DIR``."""
 
 import sys
 
-from robo_flows.cli import main
+from robo_flows.commands import main
 
 if __name__ == "__main__":
     raise SystemExit(main(["eval", *sys.argv[1:]]))

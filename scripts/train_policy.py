@@ -1,8 +1,8 @@
-"""Train a policy from a preset; same as ``robo-flows train --config FILE [key=value ...] --out DIR``."""
+"""Train a policy from a preset; same as ``robo-flows train --config PRESET [key=value ...] --out DIR``."""
 
 import sys
 
-from robo_flows.cli import main
+from robo_flows.commands import main
 
 if __name__ == "__main__":
     raise SystemExit(main(["train", *sys.argv[1:]]))

@@ -1,4 +1,5 @@
-"""Package-level properties: the core never imports the simulator, and every subcommand answers --help."""
+"""Package-level properties: every module imports on its own, the core never imports the simulator, and
+every subcommand (and benchmark) answers --help."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import sys
 import pytest
 
 import robo_flows
-from robo_flows.benchmarks.cli import BENCHMARKS
-from robo_flows.cli import COMMANDS
+from robo_flows.commands import COMMANDS
+from robo_flows.commands.bench import BENCHMARKS
 
 
 def _core_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(robo_flows.__path__, prefix="robo_flows."))
+    modules = pkgutil.walk_packages(robo_flows.__path__, prefix="robo_flows.")
+    return sorted(m.name for m in modules if not m.name.endswith(".__main__"))  # __main__ runs the CLI
 
 
 def test_core_library_never_imports_pybullet() -> None:
@@ -66,20 +68,44 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_subcommand_answers_help(command: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "robo_flows.cli", command, "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "robo_flows.commands", command, "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
     assert "usage: robo-flows" in out.stdout
 
 
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_every_benchmark_answers_help_with_its_own_options(name: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "robo_flows.commands", "bench", name, "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"usage: robo-flows bench {name}" in out.stdout and "--out" in out.stdout
+
+
+def test_top_level_help_imports_no_subcommand_module() -> None:
+    code = (
+        "import sys\n"
+        "from robo_flows.commands import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('torch', 'gymnasium', 'pybullet', 'robo_flows_envs', 'robo_flows.commands.train')\n"
+        "print('imported:', ','.join(sorted(m for m in sys.modules if m in heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "imported:", out.stdout
+
+
 def test_bench_lists_every_benchmark() -> None:
-    command = [sys.executable, "-m", "robo_flows.cli", "bench", "--help"]
+    command = [sys.executable, "-m", "robo_flows.commands", "bench", "--help"]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     for name in BENCHMARKS:
         assert name in out.stdout
 
 
 def test_unknown_subcommand_is_an_error() -> None:
-    out = subprocess.run([sys.executable, "-m", "robo_flows.cli", "fly"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "robo_flows.commands", "fly"], capture_output=True, text=True)
     assert out.returncode == 2
-    assert "invalid choice" in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "robo-flows: error: argument COMMAND: invalid choice: 'fly' (choose from 'collect', 'train', 'eval', "
+        "'grasps', 'bench') (see robo-flows --help)"
+    ]

@@ -5,6 +5,12 @@
 cold and warm; ``robo_flows.evaluation.latency``) and, for a policy with an observation monitor,
 ``obs_log_prob`` of the episodes' first observations.  Beside it:
 ``paths.png`` (top-down end-effector paths coloured by mode), ``modes.png`` and, on request, ``rollouts.gif``.
+``seed_rule`` says how episodes were seeded (episode i of seed S is reset with 10**8 + S + i) and
+``success_key`` from what the success was read (``robo_flows.evaluation.rollout.SuccessSignal``).
+
+Nothing is written before the rollouts are done: a run that fails (bad env, no success signal) leaves no
+folder behind, and an existing non-empty ``out_dir`` is refused up front unless ``force``, which removes it
+only once the rollouts succeeded (``robo_flows.commands.output.claim_output``).
 """
 
 from __future__ import annotations
@@ -19,12 +25,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from robo_flows.commands.output import claim_output
 from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
 from robo_flows.evaluation.latency import replanning_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
 from robo_flows.evaluation.plots import plot_mode_histogram, plot_paths
-from robo_flows.evaluation.rollout import EpisodeRecord, describe_env, make_vector_env, run_episodes
-from robo_flows.evaluation.seeds import check_disjoint, episode_seeds
+from robo_flows.evaluation.rollout import (
+    EpisodeRecord,
+    SuccessSignal,
+    describe_env,
+    make_vector_env,
+    run_episodes,
+)
+from robo_flows.evaluation.seeds import check_disjoint, episode_seeds, seed_rule
 from robo_flows.evaluation.video import record_video
 from robo_flows.policy.policy import FlowPolicy
 
@@ -45,19 +58,21 @@ def evaluate(
     perturb_steps: int = 0,
     demo_seeds: Sequence[int] = (),
     force: bool = False,
+    success_key: str = "auto",
 ) -> dict[str, Any]:
     """Evaluate ``actor`` on ``episodes`` seeded episodes of ``env_id``; returns (and writes) the results.
 
-    Refuses (``FileExistsError``) to overwrite an existing ``results.json`` unless ``force``.
+    ``success_key``: "auto", an info key or "reward" (see :class:`SuccessSignal`).  A non-empty ``out_dir``
+    is refused (``FileExistsError``) unless ``force``; see the module doc for the order of things.
     """
     out = Path(out_dir)
-    if (out / RESULTS_FILE).exists() and not force:
-        raise FileExistsError(f"{out / RESULTS_FILE} exists; pass force=True (--force) to overwrite it")
+    if not force:
+        claim_output(out, force=False, kind="dir")  # refuse now, not after the rollouts
     if num_envs < 1:
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     seeds = episode_seeds(seed, episodes)
     check_disjoint(seeds, demo_seeds)
-    out.mkdir(parents=True, exist_ok=True)
+    success = SuccessSignal(success_key, env_id)
 
     env = describe_env(env_id, env_kwargs)
     if isinstance(actor, ExpertActor) and not env.has_expert:
@@ -68,7 +83,7 @@ def evaluate(
         # the policy's draws follow the seed (reproducible results); the caller's RNG is left as it was
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            records = run_episodes(envs, actor, seeds, env.layout)
+            records = run_episodes(envs, actor, seeds, env.layout, success)
     finally:
         envs.close()
     wall = time.perf_counter() - start
@@ -76,7 +91,9 @@ def evaluate(
     results = summarize(records, actor.name, env_id, env.mode_names)
     results.update(
         seed=seed,
+        seed_rule=seed_rule(seed),
         seeds=[seeds[0], seeds[-1]],
+        success_key=success.resolved,
         num_envs=min(num_envs, episodes),
         perturb_steps=perturb_steps,
         env_kwargs=env_kwargs or {},
@@ -85,6 +102,8 @@ def evaluate(
     )
     if isinstance(actor, PolicyActor):
         results.update(policy_measurements(actor.policy, [r.first_obs for r in records]))
+    claim_output(out, force=force, kind="dir")
+    out.mkdir(parents=True, exist_ok=True)
     results["files"] = {
         "paths": plot_paths(records, out / "paths.png", actor.name).name,
         "modes": plot_mode_histogram(results["modes"], out / "modes.png", actor.name).name,

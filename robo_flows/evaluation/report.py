@@ -13,7 +13,8 @@ def _latency(result: dict[str, Any], batch: str) -> str:
 
 def format_table(results: Sequence[dict[str, Any]]) -> str:
     """Rows: one per result dict of ``evaluate``; columns: success, Wilson 95% CI, modes, and the warm
-    replanning latency (chunk sample, p50 / p95 ms) at batch 1 and 50."""
+    replanning latency (chunk sample, p50 / p95 ms) at batch 1 and 50.  Above the header, the seed rule of
+    the results (``seeds: episode i is reset with seed 100000000 + S + i``)."""
     header = [
         "actor",
         "episodes",
@@ -43,6 +44,9 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    rules = sorted({r["seed_rule"] for r in results if "seed_rule" in r})
+    if rules:
+        lines.insert(0, "seeds: " + "; ".join(rules))
     return "\n".join(lines)
 
 

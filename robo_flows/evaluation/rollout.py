@@ -3,6 +3,11 @@
 Sub-environments run with autoreset disabled: when one finishes, it is reset (``reset_mask``) with the next
 pending episode seed, so every episode gets exactly its own seed whatever the number of sub-environments.
 Sub-environments left without a pending episode keep running on a spare seed and are ignored.
+
+Success is read from the info of an episode's last step.  ``success_key="auto"`` takes the first of
+:data:`SUCCESS_INFO_KEYS` that the env reports at the end of the first finished episode; a name takes that
+info key; ``"reward"`` counts an episode as a success when its terminal reward is > 0.  An env that reports
+none of them is an ``EnvError``, never a silent 0% success.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from robo_flows.errors import EnvError
 from robo_flows.evaluation.actors import Actor
 from robo_flows.evaluation.shift import PerturbedStart
 
 SPARE_SEED = 0  # reset seed of an idle sub-environment; its episodes are never recorded
+SUCCESS_INFO_KEYS: tuple[str, ...] = ("is_success", "success")  # what "auto" looks for, in this order
+REWARD_SUCCESS = "reward"  # success_key meaning: the terminal reward is > 0
 
 
 @dataclass
@@ -63,6 +71,22 @@ def _env_factory(env_id: str, env_kwargs: dict[str, Any], perturb_steps: int) ->
     return make
 
 
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None, perturb_steps: int = 0) -> gym.Env:
+    """One instance of ``env_id`` (``module:Id`` imports the module first); an unknown id, a module that does
+    not import or a keyword the env does not take is an ``EnvError`` naming the id and the kwargs."""
+    kwargs = dict(env_kwargs or {})
+    try:
+        return _env_factory(env_id, kwargs, perturb_steps)()
+    except gym.error.Error as error:  # unregistered id or namespace, deprecated version, ...
+        raise EnvError(f"cannot make env {env_id!r}: {error}") from error
+    except ModuleNotFoundError as error:
+        raise EnvError(
+            f"cannot make env {env_id!r}: the module of 'module:Id' does not import ({error})"
+        ) from error
+    except TypeError as error:  # the env's constructor does not take a keyword
+        raise EnvError(f"cannot make env {env_id!r} with env kwargs {kwargs}: {error}") from error
+
+
 @dataclass
 class EnvDescription:
     """What evaluation needs to know of an env id: its ``obs_layout`` (None if it declares none), its
@@ -74,8 +98,9 @@ class EnvDescription:
 
 
 def describe_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> EnvDescription:
-    """Probe one instance of ``env_id`` (attribute lookups on async vector envs would kill their workers)."""
-    env = _env_factory(env_id, env_kwargs or {}, 0)()
+    """Probe one instance of ``env_id`` (attribute lookups on async vector envs would kill their workers);
+    ``EnvError`` if it cannot be made (see :func:`make_env`)."""
+    env = make_env(env_id, env_kwargs)
     try:
         base = env.unwrapped
         layout = getattr(base, "obs_layout", None)
@@ -115,13 +140,55 @@ def _info_value(info: dict[str, Any], key: str, i: int) -> Any:
     return None
 
 
+class SuccessSignal:
+    """Reads an episode's success from its last step: an info key, or the terminal reward (module doc).
+
+    ``key`` is "auto", an info key, or "reward"; after the first finished episode :attr:`resolved` holds the
+    key actually read ("auto" resolved to one of :data:`SUCCESS_INFO_KEYS`).
+    """
+
+    def __init__(self, key: str = "auto", env_id: str = "the env") -> None:
+        if not key:
+            raise ValueError("success_key must be 'auto', 'reward' or an info key, got ''")
+        self.key, self.env_id = key, env_id
+        self.resolved: str | None = None if key == "auto" else key
+
+    def __call__(self, info: dict[str, Any], reward: float, i: int) -> bool:
+        """Success of sub-environment ``i`` whose episode just ended with ``reward``; ``info`` is batched."""
+        if self.resolved is None:
+            found = [k for k in SUCCESS_INFO_KEYS if _info_value(info, k, i) is not None]
+            if not found:
+                raise EnvError(self._missing(info, i, f"none of {list(SUCCESS_INFO_KEYS)}"))
+            self.resolved = found[0]
+        if self.resolved == REWARD_SUCCESS:
+            return bool(reward > 0)
+        value = _info_value(info, self.resolved, i)
+        if value is None:
+            raise EnvError(self._missing(info, i, f"{self.resolved!r}"))
+        return bool(value)
+
+    def _missing(self, info: dict[str, Any], i: int, wanted: str) -> str:
+        present = sorted(k for k in info if not k.startswith("_") and _info_value(info, k, i) is not None)
+        return (
+            f"{self.env_id} reports no success signal: the info at the end of an episode has {wanted}, "
+            f"only {present}; name the key with --success-key KEY, or --success-key reward to count a "
+            "terminal reward > 0 as success"
+        )
+
+
 def run_episodes(
-    envs: gym.vector.VectorEnv, actor: Actor, seeds: Sequence[int], layout: dict[str, int] | None = None
+    envs: gym.vector.VectorEnv,
+    actor: Actor,
+    seeds: Sequence[int],
+    layout: dict[str, int] | None = None,
+    success: SuccessSignal | None = None,
 ) -> list[EpisodeRecord]:
     """Run one episode per seed with ``actor``; records come back in seed order.
 
-    ``layout`` (the env's ``obs_layout``) locates the end effector in flat observations for the path plots.
+    ``layout`` (the env's ``obs_layout``) locates the end effector in flat observations for the path plots;
+    ``success`` reads each episode's outcome (default: ``SuccessSignal("auto")``).
     """
+    success = SuccessSignal() if success is None else success
     k = envs.num_envs
     pending = list(seeds)
     slot_seed: list[int | None] = [pending.pop(0) if pending else None for _ in range(k)]
@@ -134,7 +201,7 @@ def run_episodes(
     _append_positions(paths, end_effector_xy(obs, layout))
     while any(s is not None for s in slot_seed):
         actions = actor.act(obs, envs)
-        obs, _, terminated, truncated, info = envs.step(actions)
+        obs, rewards, terminated, truncated, info = envs.step(actions)
         lengths += 1
         _append_positions(paths, end_effector_xy(obs, layout))
         done = np.asarray(terminated) | np.asarray(truncated)
@@ -145,7 +212,7 @@ def run_episodes(
                 mode = _info_value(info, "mode", i)
                 records[slot_seed[i]] = EpisodeRecord(
                     seed=int(slot_seed[i]),
-                    success=bool(_info_value(info, "is_success", i)),
+                    success=success(info, float(np.asarray(rewards)[i]), i),
                     mode=None if mode is None else str(mode),
                     length=int(lengths[i]),
                     ee_path=np.asarray(paths[i]) if paths[i] else np.zeros((0, 2)),

@@ -25,6 +25,11 @@ def episode_seeds(seed: int, episodes: int) -> list[int]:
     return [EVAL_SEED_OFFSET + seed + i for i in range(episodes)]
 
 
+def seed_rule(seed: int) -> str:
+    """How the episodes of ``--seed seed`` are seeded, in words (for results files and tables)."""
+    return f"episode i is reset with seed {EVAL_SEED_OFFSET} + {seed} + i"
+
+
 def check_disjoint(eval_seeds: Iterable[int], demo_seeds: Iterable[int]) -> None:
     """Raise ``ValueError`` if an evaluation seed was also a demonstration seed."""
     shared = sorted(set(eval_seeds) & set(demo_seeds))

@@ -10,6 +10,7 @@ import torch
 from robo_flows.config import config_to_dict
 from robo_flows.config.schema import GraspExperimentConfig
 from robo_flows.data.grasp_file import read_grasp_file
+from robo_flows.errors import DataError
 from robo_flows.grasps.dataset import GraspDataset, split_objects
 from robo_flows.grasps.model import GraspFlow
 from robo_flows.training import Trainer
@@ -22,10 +23,15 @@ def build_grasp_datasets(cfg: GraspExperimentConfig) -> tuple[GraspDataset, Gras
     train_objects, valid_objects = split_objects(
         data.num_objects, cfg.data.valid_fraction, cfg.data.split_seed
     )
-    train = GraspDataset(data, train_objects, cfg.data.success_only)
-    valid = GraspDataset(data, valid_objects, cfg.data.success_only)
+    view = cfg.data.view if cfg.model.encoder == "pointnet" else None
+    train = GraspDataset(data, train_objects, cfg.data.success_only, view)
+    valid = GraspDataset(data, valid_objects, cfg.data.success_only, view)
     if len(train) == 0:
-        raise ValueError(f"{cfg.data.path}: no training grasps (success_only={cfg.data.success_only})")
+        raise DataError(f"{cfg.data.path}: no training grasps (success_only={cfg.data.success_only})")
+    if cfg.model.encoder == "descriptor" and data.descriptor_dim == 0:
+        raise DataError(
+            f"{cfg.data.path} has no object descriptors (mesh objects): set model.encoder=pointnet"
+        )
     meta = {
         "descriptor_dim": data.descriptor_dim,
         "dataset": str(cfg.data.path),
@@ -43,7 +49,11 @@ def grasp_trainer(cfg: GraspExperimentConfig, out_dir: str | Path) -> Trainer:
     train, valid, meta = build_grasp_datasets(cfg)
     seed_everything(cfg.train.seed)
     model = GraspFlow(cfg.model, meta["descriptor_dim"])
-    objects = torch.from_numpy(train.data.object_descriptor[meta["train_objects"]])
-    model.fit_normalization(objects, train.translations)
+    objects = meta["train_objects"]
+    if model.uses_points:
+        conditions = train.clouds[objects]
+    else:
+        conditions = torch.from_numpy(train.data.object_descriptor[objects])
+    model.fit_normalization(conditions, train.translations)
     extra = {"kind": "grasp", "config": config_to_dict(cfg), "meta": meta}
     return Trainer(model, train, valid, cfg.train, out_dir, extra)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from robo_flows_envs.collect import collect_demos, run_expert_episode
 
-from robo_flows.cli import main as cli_main
+from robo_flows.commands import main as cli_main
 from robo_flows.data import read_demo_file, resolve_action_box
 
 ENV_ID = "RoboFlows/PandaDetour-v0"

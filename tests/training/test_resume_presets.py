@@ -14,7 +14,7 @@ import pytest
 import torch
 from task_data import TASK_ENVS
 
-from robo_flows.cli import main
+from robo_flows.commands import main
 from robo_flows.config import ConfigError, GraspExperimentConfig, PolicyExperimentConfig, load_config
 from robo_flows.policy.models.base import PolicyModel
 from robo_flows.training import load_checkpoint

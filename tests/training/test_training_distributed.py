@@ -53,7 +53,7 @@ def test_flow_policy_trained_by_torchrun_reaches_single_process_quality(tmp_path
         "train": {"steps": 400, "batch_size": 64, "valid_every": 100, "device": "cpu"},
     }
     (tmp_path / "flow.yaml").write_text(yaml.safe_dump(config))
-    cli = ["-m", "robo_flows.cli", "train", "--config", str(tmp_path / "flow.yaml")]
+    cli = ["-m", "robo_flows.commands", "train", "--config", str(tmp_path / "flow.yaml")]
     one = _run([sys.executable, *cli, "--out", str(tmp_path / "one")], tmp_path)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     two = _run([*torchrun, *cli, "--out", str(tmp_path / "two")], tmp_path)
