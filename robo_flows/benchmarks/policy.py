@@ -24,6 +24,8 @@ import numpy as np
 from robo_flows.benchmarks.harness import format_table as text_table
 from robo_flows.benchmarks.harness import result_payload, set_threads, write_result
 from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
+from robo_flows.commands.output import claim_output
+from robo_flows.config import MODEL_KINDS
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.latency import REPLAN_BATCHES, replanning_latency
 from robo_flows.policy import FlowPolicy
@@ -54,7 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
-    parser.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     return parser.parse_args(argv)
 
 
@@ -64,9 +66,7 @@ def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str,
     out.mkdir(parents=True, exist_ok=True)
     default_episodes, noise = DEMOS[task]
     episodes = default_episodes if args.episodes is None else args.episodes
-    demos, summary, demo_seeds = collect(
-        task, episodes, out / "demos.hdf5", action_noise=noise, force=args.force
-    )
+    demos, summary, demo_seeds = collect(task, episodes, out / "demos.hdf5", action_noise=noise)
     common = {"episodes": args.eval_episodes, "seed": 0, "demo_seeds": demo_seeds, "force": True}
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
     variants = [(kind, kind, False) for kind in kinds]
@@ -144,13 +144,15 @@ def targets(tasks: dict[str, dict], latency: dict[str, Any] | None) -> list[tupl
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.out.exists() and any(args.out.iterdir()) and not args.force:
-        raise FileExistsError(f"{args.out} is not empty; pass --force to reuse it or choose another --out")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = sorted(set(tasks) - set(TASK_ENVS))
     if unknown:
         raise ValueError(f"unknown tasks {unknown}; choose from {sorted(TASK_ENVS)}")
+    bad_kinds = sorted(set(kinds) - set(MODEL_KINDS))
+    if bad_kinds:
+        raise ValueError(f"unknown model kinds {bad_kinds}; choose from {list(MODEL_KINDS)}")
+    claim_output(args.out, force=args.force, kind="dir")
     threads = set_threads(args.threads)
     started = time.perf_counter()
     per_task = {task: run_task(task, kinds, args) for task in tasks}
