@@ -176,7 +176,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         a = np.asarray(action, dtype=np.float64)
         if a.shape != (4,):
             raise ValueError(f"action must have shape (4,) = (vx, vy, vz, gripper), got shape {a.shape}")
-        if not np.all(np.isfinite(a)):
+        if not np.isfinite(a).all():
             raise ValueError(f"action must be finite, got {a}")
         a = np.clip(a, -1.0, 1.0)
         target = np.clip(self.ee_pos + MAX_EE_STEP * a[:3], self.workspace_low, self.workspace_high)

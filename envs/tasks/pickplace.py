@@ -68,6 +68,7 @@ class PandaPickPlaceEnv(PandaTaskEnv):
 
     def _read_objects(self) -> None:
         self.cube_states = [self.sim.body_state(uid) for uid in self.cubes]
+        self.cube_distances = self._distances()  # shared by success and reward
 
     def _reset_tracking(self) -> None:
         self._lifted = NO_MODE
@@ -99,11 +100,11 @@ class PandaPickPlaceEnv(PandaTaskEnv):
     def _success(self) -> bool:
         return any(
             d < SUCCESS_DISTANCE and not self.sim.touching(self.robot.uid, uid)
-            for d, uid in zip(self._distances(), self.cubes, strict=True)
+            for d, uid in zip(self.cube_distances, self.cubes, strict=True)
         )
 
     def _reward(self) -> float:
-        return -float(self._distances().min())
+        return -float(self.cube_distances.min())
 
     def committed_cube(self) -> int | None:
         """Index of the cube the observed state commits the expert to, or None (at rest away from the cubes).
