@@ -1,4 +1,6 @@
-"""``robo-flows train``: YAML + overrides -> a trained policy checkpoint; run-folder safety; resume."""
+"""``robo-flows train``: YAML + overrides -> a trained policy checkpoint; resume (also after SIGKILL).
+
+Run-folder safety and bad input: ``tests/commands/test_train_command.py``."""
 
 from __future__ import annotations
 
@@ -67,32 +69,6 @@ def test_flow_policy_trains_and_resumes_from_its_checkpoint(config_file, tmp_pat
     assert first["step"] == 20 and math.isfinite(first["best_valid"])
     assert main(["train", "--resume", "--out", str(out)]) == 0  # config from the checkpoint; already done
     assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 20
-
-
-def test_non_empty_run_folder_needs_resume_or_force(config_file, tmp_path, capsys):
-    out = tmp_path / "busy"
-    out.mkdir()
-    (out / "log.csv").write_text("old")
-    (out / "notes.txt").write_text("mine")
-    args = ["train", "--config", str(config_file), "train.steps=2", "model.kind=mse", "--out", str(out)]
-    assert main(args) == 2
-    assert "not empty" in capsys.readouterr().out and (out / "log.csv").read_text() == "old"
-    assert main([*args, "--force"]) == 0
-    assert (out / "log.csv").read_text() != "old" and (out / "notes.txt").read_text() == "mine"
-
-
-def test_config_errors_exit_with_the_valid_keys(config_file, tmp_path, capsys):
-    assert main(["train", "--config", str(config_file), "train.stepz=3", "--out", str(tmp_path / "x")]) == 2
-    assert "valid keys of train: steps, batch_size" in capsys.readouterr().out
-    assert main(["train", "--out", str(tmp_path / "y")]) == 2
-    assert "--config is required" in capsys.readouterr().out
-
-
-def test_resume_without_a_checkpoint_is_refused(config_file, tmp_path, capsys):
-    assert main(["train", "--config", str(config_file), "--resume", "--out", str(tmp_path / "new")]) == 2
-    assert "nothing to resume" in capsys.readouterr().out
-
-
 
 
 @pytest.mark.slow
