@@ -62,7 +62,8 @@ class DemoDataset(Dataset):
 
     ``source`` is a path (read here) or an already read :class:`DemoFile` (then ``obs_keys`` must be None
     or the file's own).  Attributes: ``obs_dim``, ``act_dim``, ``obs_keys`` (concatenation order),
-    ``env_args`` (dict from the file's ``data`` attrs), ``episodes`` (names in this split), ``obs_horizon``,
+    ``env_args`` (dict from the file's ``data`` attrs), ``episodes`` (names in this split), ``group_sizes``
+    (the number of windows of each of them, consecutive, for per-demo validation), ``obs_horizon``,
     ``action_horizon``, ``demo_file`` (the whole file in memory, shared between splits).
     """
 
@@ -98,6 +99,7 @@ class DemoDataset(Dataset):
         self.obs_keys = demo_file.obs_keys
         self.env_args: dict[str, Any] = demo_file.env_args
         self.episodes = [ep.name for ep in episodes]
+        self.group_sizes = [len(ep.obs) for ep in episodes]  # windows per episode, in order
         self.split = split
         self.obs_dim = int(first.obs.shape[1])
         self.act_dim = int(first.actions.shape[1])

@@ -10,7 +10,17 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-COLUMNS: tuple[str, ...] = ("step", "train_loss", "valid_loss", "lr", "grad_norm", "steps_per_s", "wall_s")
+COLUMNS: tuple[str, ...] = (
+    "step",
+    "train_loss",
+    "valid_loss",
+    "valid_median",
+    "rollout_success",
+    "lr",
+    "grad_norm",
+    "steps_per_s",
+    "wall_s",
+)
 
 
 class MetricsLog:
@@ -33,7 +43,9 @@ class MetricsLog:
         purge = resume_step + 1 if resume_step is not None else None
         self._tb = SummaryWriter(log_dir=str(Path(out_dir) / "tb"), purge_step=purge)
 
-    def log(self, step: int, **values: float) -> None:
+    def log(self, step: int, **values: float | None) -> None:
+        """One row at ``step``; a None value leaves its cell empty (not measured)."""
+        values = {k: v for k, v in values.items() if v is not None}
         unknown = set(values) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown metric(s) {sorted(unknown)}; known: {COLUMNS[1:]}")

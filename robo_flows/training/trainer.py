@@ -16,6 +16,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +26,20 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
 from robo_flows.config import TrainConfig
-from robo_flows.errors import CheckpointError
+from robo_flows.errors import CheckpointError, ConfigError
 from robo_flows.training.checkpoint import CHECKPOINT_KINDS, FORMAT_VERSION, load_checkpoint, save_checkpoint
 from robo_flows.training.distributed import DistContext
 from robo_flows.training.ema import EMA
 from robo_flows.training.metrics_log import MetricsLog
+from robo_flows.training.progress import Progress
 from robo_flows.training.rng import capture_rng_state, restore_rng_state, seed_everything
 from robo_flows.training.sampler import EpochBatchSampler
 from robo_flows.training.schedule import warmup_cosine
-from robo_flows.training.validation import evaluate_loss, to_device
+from robo_flows.training.selection import RolloutScore, early_warning, improves
+from robo_flows.training.threads import set_threads
+from robo_flows.training.validation import ValidationStats, to_device, validation_stats
 
 RESERVED_KEYS: tuple[str, ...] = (
     "format_version",
@@ -46,6 +49,7 @@ RESERVED_KEYS: tuple[str, ...] = (
     "scheduler",
     "step",
     "best_valid",
+    "best_step",
     "rng",
     "data_state",
 )
@@ -102,6 +106,21 @@ class _LossWindow:
         return mean, rate
 
 
+@dataclass
+class _Best:
+    """The best selection score so far and the step it came from (None before the first)."""
+
+    score: float | None = None
+    step: int | None = None
+
+    def offer(self, rule: str, score: float, step: int) -> bool:
+        """Take ``score`` of ``step`` if it improves under ``rule``; returns whether it did."""
+        if not improves(rule, score, self.score):
+            return False
+        self.score, self.step = score, step
+        return True
+
+
 def _due(step: int, every: int, final: bool) -> bool:
     return final or (every > 0 and step % every == 0)
 
@@ -146,6 +165,7 @@ class Trainer:
         cfg: TrainConfig,
         out_dir: str | Path,
         checkpoint_extra: dict[str, Any],
+        rollout_score: RolloutScore | None = None,
     ) -> None:
         if not callable(getattr(model, "loss", None)):
             raise TypeError(f"Trainer needs a model with a loss(batch) method, got {type(model).__name__}")
@@ -166,6 +186,9 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.checkpoint_dir = self.out_dir / "checkpoints"
         self.extra = dict(checkpoint_extra)
+        self.rollout_score = rollout_score if cfg.eval_every > 0 else None
+        if cfg.select_by == "rollout_success" and self.rollout_score is None:
+            raise ConfigError("train.select_by=rollout_success needs a rollout score (an env to roll out in)")
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
         """Train to ``cfg.steps`` (continuing from ``last.pt`` if ``resume``); returns a summary dict."""
@@ -203,7 +226,7 @@ class Trainer:
                 )
         return state
 
-    def _prepare(self, ctx: DistContext, resume: bool) -> tuple[_Parts, int, float | None]:
+    def _prepare(self, ctx: DistContext, resume: bool) -> tuple[_Parts, int, _Best]:
         """Model on its device, optimizer, schedule and EMA: fresh, or restored from ``last.pt``."""
         cfg = self.cfg
         if not resume and (self.checkpoint_dir / "last.pt").exists():
@@ -244,7 +267,7 @@ class Trainer:
             ema=EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None,
         )
         if state is None:
-            return parts, 0, None
+            return parts, 0, _Best()
         _check_optimizer_state(state["optimizer"], params, self.checkpoint_dir / "last.pt")
         parts.optimizer.load_state_dict(state["optimizer"])
         parts.scheduler.load_state_dict(state["scheduler"])
@@ -252,7 +275,7 @@ class Trainer:
             parts.ema.model.load_state_dict(state["ema"])
             parts.ema.updates = state["step"]
         self._restore_rng(state["rng"], ctx, int(state["step"]))
-        return parts, int(state["step"]), state["best_valid"]
+        return parts, int(state["step"]), _Best(state["best_valid"], state.get("best_step"))
 
     def _train_step(self, parts: _Parts, batch: Any, step: int) -> tuple[torch.Tensor, torch.Tensor, float]:
         """One optimizer step; returns ``(loss, grad_norm before clipping, learning rate used)``."""
@@ -276,6 +299,7 @@ class Trainer:
     def _fit(self, ctx: DistContext, resume: bool) -> dict[str, Any]:
         cfg = self.cfg
         started = time.perf_counter()
+        threads = set_threads(cfg.threads)
         sampler = EpochBatchSampler(len(self.train_set), cfg.batch_size, cfg.seed, ctx.rank, ctx.world_size)
         loader = DataLoader(
             self.train_set,
@@ -288,17 +312,18 @@ class Trainer:
         )
         parts, step, best = self._prepare(ctx, resume)
         log = MetricsLog(self.out_dir, resume_step=step if resume else None) if ctx.is_main else None
-        bar = tqdm(total=cfg.steps, initial=step, desc="train", disable=not ctx.is_main, dynamic_ncols=True)
+        bar = Progress(cfg.steps, "train", initial=step, enabled=ctx.is_main)
         batches = self._batches(loader, sampler, step)
         window = _LossWindow(ctx, step)
-        train_loss = valid_loss = None
+        train_loss = None
+        stats: ValidationStats | None = None
+        success: float | None = None
         try:
             parts.model.train()
             while step < cfg.steps:
                 loss, grad_norm, lr = self._train_step(parts, to_device(next(batches), ctx.device), step)
                 step += 1
                 window.add(loss)
-                bar.update(1)
                 final = step == cfg.steps
                 if _due(step, cfg.log_every, final):
                     train_loss, steps_per_s = window.flush(step)
@@ -313,20 +338,34 @@ class Trainer:
                         )
                     bar.set_postfix(loss=f"{train_loss:.4g}")
                 validate = self.valid_set is not None and _due(step, cfg.valid_every, final)
+                rollout = self.rollout_score is not None and _due(step, cfg.eval_every, final)
                 save_last = _due(step, cfg.checkpoint_every, final)
-                improved = False
+                scores: dict[str, float] = {}
                 if validate and ctx.is_main:
-                    valid_loss = evaluate_loss(
+                    stats = validation_stats(
                         parts.eval_model, self.valid_set, cfg.batch_size, ctx.device, cfg.seed
                     )
-                    improved = best is None or valid_loss < best
-                    best = valid_loss if improved else best
+                    scores["val_mean"] = stats.mean
+                    if stats.median is not None:
+                        scores["val_median"] = stats.median
                     if log is not None:
-                        log.log(step, valid_loss=valid_loss, wall_s=time.perf_counter() - started)
+                        log.log(
+                            step,
+                            valid_loss=stats.mean,
+                            valid_median=stats.median,
+                            wall_s=time.perf_counter() - started,
+                        )
                     bar.set_postfix(
-                        loss="-" if train_loss is None else f"{train_loss:.4g}", valid=f"{valid_loss:.4g}"
+                        loss=f"{train_loss:.4g}" if train_loss is not None else "-",
+                        valid=f"{scores.get('val_median', stats.mean):.4g}",
                     )
-                if validate or save_last:  # every rank takes part in gathering the RNG states
+                if rollout and ctx.is_main:
+                    success = scores["rollout_success"] = self.rollout_score(parts.eval_model)
+                    if log is not None:
+                        log.log(step, rollout_success=success, wall_s=time.perf_counter() - started)
+                rule = self._rule()
+                improved = rule in scores and best.offer(rule, scores[rule], step)
+                if validate or rollout or save_last:  # every rank takes part in gathering the RNG states
                     rng_states = ctx.gather(capture_rng_state())
                     if ctx.is_main:
                         ckpt = self._checkpoint(parts, step, best, rng_states, ctx)
@@ -340,14 +379,49 @@ class Trainer:
             bar.close()
             if log is not None:
                 log.close()
+        return self._summary(step, best, stats, success, train_loss, threads, ctx, started)
+
+    def _rule(self) -> str:
+        """The selection rule in force: ``cfg.select_by``, or val_mean when the validation set has no
+        demonstration groups for a median."""
+        rule = self.cfg.select_by
+        if rule == "val_median" and getattr(self.valid_set, "group_sizes", None) is None:
+            return "val_mean"
+        return rule
+
+    def _summary(
+        self,
+        step: int,
+        best: _Best,
+        stats: ValidationStats | None,
+        success: float | None,
+        train_loss: float | None,
+        threads: int,
+        ctx: DistContext,
+        started: float,
+    ) -> dict[str, Any]:
         best_path = self.checkpoint_dir / "best.pt"
+        warnings = [w for w in [early_warning(best.step, self.cfg.steps, self._rule())] if w]
+        if ctx.is_main:
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
         return {
             "steps": step,
-            "best_valid": best,
-            "last_valid": valid_loss,
+            "best": {
+                "step": best.step,
+                "select_by": self._rule(),
+                "score": best.score,
+                "path": str(best_path) if best_path.is_file() else None,
+            },
+            "best_valid": best.score,
+            "last_valid": None if stats is None else stats.mean,
+            "last_valid_median": None if stats is None else stats.median,
+            "last_rollout_success": success,
             "train_loss": train_loss,
             "world_size": ctx.world_size,
+            "threads": threads,
             "wall_s": time.perf_counter() - started,
+            "warnings": warnings,
             "checkpoints": {
                 "last": str(self.checkpoint_dir / "last.pt"),
                 "best": str(best_path) if best_path.is_file() else None,
@@ -375,7 +449,7 @@ class Trainer:
         self,
         parts: _Parts,
         step: int,
-        best: float | None,
+        best: _Best,
         rng_states: list[dict[str, Any]],
         ctx: DistContext,
     ) -> dict[str, Any]:
@@ -387,7 +461,8 @@ class Trainer:
             "optimizer": parts.optimizer.state_dict(),
             "scheduler": parts.scheduler.state_dict(),
             "step": step,
-            "best_valid": best,
+            "best_valid": best.score,
+            "best_step": best.step,
             "rng": {**rng_states[0], "ranks": rng_states[1:]},
             "data_state": self._data_state(ctx),
         }

@@ -16,10 +16,11 @@ from task_data import TASK_ENVS
 
 from robo_flows.commands import main
 from robo_flows.config import ConfigError, GraspExperimentConfig, PolicyExperimentConfig, load_config
+from robo_flows.config.presets import preset_dir
 from robo_flows.policy.models.base import PolicyModel
 from robo_flows.training import load_checkpoint
 
-PRESETS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+PRESETS = sorted(preset_dir().glob("*.yaml"))  # the shipped presets (package data)
 TINY = [
     "train.steps=6",
     "train.batch_size=8",

@@ -86,9 +86,9 @@ def test_csv_and_tensorboard_logs_are_written(finished_run):
     valid = [r for r in rows if r["valid_loss"]]
     assert [int(r["step"]) for r in train] == list(range(10, 61, 10))
     assert [int(r["step"]) for r in valid] == [20, 40, 60]
-    assert min(float(r["valid_loss"]) for r in valid) == pytest.approx(
-        finished_run["summary"]["best_valid"], rel=1e-5
-    )
+    best = min(valid, key=lambda r: float(r["valid_median"]))  # best.pt by the per-demo median (default)
+    assert float(best["valid_median"]) == pytest.approx(finished_run["summary"]["best_valid"], rel=1e-5)
+    assert finished_run["summary"]["best"]["step"] == int(best["step"])
     events = EventAccumulator(str(finished_run["out"] / "tb"))
     events.Reload()
     assert [e.step for e in events.Scalars("loss/train")] == list(range(10, 61, 10))

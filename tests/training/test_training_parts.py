@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from robo_flows.training.checkpoint import load_checkpoint, save_checkpoint
+from robo_flows.training.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from robo_flows.training.ema import EMA
 from robo_flows.training.rng import capture_rng_state, restore_rng_state
 from robo_flows.training.sampler import EpochBatchSampler
@@ -93,7 +93,7 @@ def test_rng_state_survives_a_weights_only_checkpoint(tmp_path):
     np.random.normal()  # leaves a cached gaussian in numpy's state
     state = capture_rng_state()
     first = (torch.rand(3), np.random.rand(3), np.random.normal(), random.random())
-    save_checkpoint({"format_version": 1, "kind": "policy", "rng": state}, tmp_path / "rng.pt")
+    save_checkpoint({"format_version": FORMAT_VERSION, "kind": "policy", "rng": state}, tmp_path / "rng.pt")
     restore_rng_state(load_checkpoint(tmp_path / "rng.pt")["rng"])
     second = (torch.rand(3), np.random.rand(3), np.random.normal(), random.random())
     assert torch.equal(first[0], second[0]) and np.array_equal(first[1], second[1])
