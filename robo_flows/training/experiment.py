@@ -41,7 +41,8 @@ def train_policy(cfg: PolicyExperimentConfig, out_dir: str | Path, resume: bool 
 
 def policy_trainer(cfg: PolicyExperimentConfig, out_dir: str | Path) -> Trainer:
     """The Trainer of the configured policy, with the demo file read and the model built; writes nothing,
-    so every data or model error (``DataError``, ``ConfigError``, ...) is raised before ``out_dir`` is used."""
+    so every data or model error (``DataError``, ``ConfigError``, ...) is raised before ``out_dir`` is used.
+    """
     train_set, valid_set = build_datasets(cfg.data)
     obs_norm, act_norm = train_set.fit_normalizers(cfg.data.normalization)
     low, high = resolve_action_box(train_set.demo_file, cfg.data.action_bounds)
