@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +30,7 @@ from robo_flows.commands.output import claim_output
 from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
 from robo_flows.evaluation.latency import replanning_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
-from robo_flows.evaluation.plots import plot_mode_histogram, plot_paths
+from robo_flows.evaluation.plots import missing_paths_reason, plot_mode_histogram, plot_paths
 from robo_flows.evaluation.rollout import (
     EpisodeRecord,
     SuccessSignal,
@@ -108,6 +109,10 @@ def evaluate(
         "paths": plot_paths(records, out / "paths.png", actor.name).name,
         "modes": plot_mode_histogram(results["modes"], out / "modes.png", actor.name).name,
     }
+    no_paths = missing_paths_reason(records, env.layout)
+    if no_paths is not None:  # say why paths.png holds no paths, in the results and on stderr
+        results["notes"] = [*results.get("notes", []), no_paths]
+        print(f"warning: {no_paths}", file=sys.stderr)
     if video:
         gif = record_video(
             env_id, actor, seeds[:VIDEO_EPISODES], out / "rollouts.gif", env_kwargs, perturb_steps

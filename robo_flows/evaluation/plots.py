@@ -3,6 +3,7 @@ obstacles), and a mode histogram."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,21 @@ def draw_scene(
             object_label = None
 
 
+def missing_paths_reason(records: list[EpisodeRecord], layout: Mapping[str, int] | None = None) -> str | None:
+    """Why ``paths.png`` shows no end-effector path (None when at least one episode has a path).
+
+    A path needs the end effector's position in the observation: an ``ee_pos`` part of the env's flat
+    ``obs_layout``, or a Dict observation whose ``observation`` entry starts with it (panda-gym).
+    """
+    if any(len(r.ee_path) for r in records):
+        return None
+    parts = f"; the env's obs_layout has {', '.join(layout)}" if layout else "; the env gives no obs_layout"
+    return (
+        "paths.png has no end-effector paths: the observations do not say where the end effector is "
+        f"(no 'ee_pos' part in a flat observation, no 'observation' entry in a Dict one){parts}"
+    )
+
+
 def plot_paths(
     records: list[EpisodeRecord],
     path: Path,
@@ -103,6 +119,9 @@ def plot_paths(
         )
         ax.plot(*r.ee_path[0], "o", color="black", markersize=2)
         seen.add(label)
+    reason = missing_paths_reason(records, layout)
+    if reason is not None:  # say so in the figure itself rather than leave it blank
+        ax.text(0.5, 0.5, textwrap.fill(reason, 60), ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("x [m]")
     ax.set_ylabel("y [m]")
     ax.set_aspect("equal", adjustable="datalim")
