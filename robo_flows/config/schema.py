@@ -257,6 +257,8 @@ class TrainConfig:
     eval_every:       rollout period in steps (0 = no rollouts); rollouts need the env named in the demo
                       file's ``env_args`` and the ``sim`` extra.
     eval_episodes:    episodes per rollout evaluation (seeds 2*10^8 + seed + i, apart from demos and eval).
+    success_key:      where those rollouts read success: "auto" (info ``is_success``, else ``success``), an
+                      info key, or "reward" (terminal reward > 0), as ``robo-flows eval --success-key``.
     threads:          torch intra-op CPU threads of the run: a count, or "auto" (the usable cores divided
                       by the processes of this machine). 1 by measurement (docs/training.md): the project's
                       models are small, and on a shared CPU more threads than free cores run much slower.
@@ -278,11 +280,13 @@ class TrainConfig:
     select_by: Literal["val_median", "val_mean", "rollout_success"] = "val_median"
     eval_every: int = 0
     eval_episodes: int = 10
+    success_key: str = "auto"
     threads: int | Literal["auto"] = 1
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
         _check(self.eval_episodes >= 1, f"train.eval_episodes must be >= 1, got {self.eval_episodes}")
+        _check(bool(self.success_key), "train.success_key must be 'auto', 'reward' or an info key, got ''")
         _check(
             self.select_by != "rollout_success" or self.eval_every > 0,
             "train.select_by=rollout_success needs train.eval_every > 0 (the rollout period in steps)",

@@ -48,13 +48,15 @@ def policy_rollout_score(
     sampling: Any,
     episodes: int,
     seed: int,
+    success_key: str = "auto",
 ) -> RolloutScore:
     """``score(model) -> success rate`` of ``episodes`` rollouts of a policy model in the demo file's env.
 
     The env is ``env_args["env_name"]`` made with ``env_args["env_kwargs"]``; episode i is reset with seed
     ``SELECTION_SEED_BASE + seed + i``, and the policy samples under a forked RNG seeded the same way, so
     scores are reproducible and the training random stream is untouched. The simulator is imported on
-    the first call only. Raises ConfigError when ``env_args`` names no env.
+    the first call only; success is read as ``success_key`` says (``robo_flows.evaluation.rollout``).
+    Raises ConfigError when ``env_args`` names no env.
     """
     env_id = env_args.get("env_name")
     if not env_id:
@@ -68,7 +70,7 @@ def policy_rollout_score(
 
     def score(model: nn.Module) -> float:
         from robo_flows.evaluation.actors import PolicyActor
-        from robo_flows.evaluation.rollout import describe_env, make_vector_env, run_episodes
+        from robo_flows.evaluation.rollout import SuccessSignal, describe_env, make_vector_env, run_episodes
         from robo_flows.policy.policy import FlowPolicy
 
         was_training = model.training
@@ -80,7 +82,8 @@ def policy_rollout_score(
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(SELECTION_SEED_BASE + seed)
-                records = run_episodes(envs, PolicyActor(policy), seeds, layouts[0])
+                success = SuccessSignal(success_key, env_id)
+                records = run_episodes(envs, PolicyActor(policy), seeds, layouts[0], success)
         finally:
             envs.close()
             model.train(was_training)

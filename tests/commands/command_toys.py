@@ -64,9 +64,10 @@ for env_id in (REACH_ID, OTHER_ID):
         gym.register(env_id, entry_point=CmdReachEnv, max_episode_steps=MAX_STEPS)
 
 
-def write_reach_demos(path: Path, episodes: int = 16) -> Path:
-    """Expert demonstrations of ``REACH_ID`` (kwargs ``TRAINED_KWARGS``) through the one writer."""
-    env = gym.make(REACH_ID, **TRAINED_KWARGS)
+def write_reach_demos(path: Path, episodes: int = 16, env_kwargs: dict[str, Any] | None = None) -> Path:
+    """Expert demonstrations of ``REACH_ID`` (kwargs: ``TRAINED_KWARGS`` by default), by the one writer."""
+    env_kwargs = TRAINED_KWARGS if env_kwargs is None else env_kwargs
+    env = gym.make(REACH_ID, **env_kwargs)
     records = []
     for seed in range(episodes):
         obs, _ = env.reset(seed=seed)
@@ -82,7 +83,7 @@ def write_reach_demos(path: Path, episodes: int = 16) -> Path:
     env.close()
     env_args = {
         "env_name": REACH_ID,
-        "env_kwargs": TRAINED_KWARGS,
+        "env_kwargs": env_kwargs,
         "obs_layout": CmdReachEnv.obs_layout,
         "action_low": [-1.0, -1.0],
         "action_high": [1.0, 1.0],

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from command_toys import error_line
+from command_toys import error_line, write_reach_demos
 
 from robo_flows.commands import main
 
@@ -161,3 +161,14 @@ def test_resume_without_a_checkpoint_and_train_without_a_config_are_refused(pres
 def test_unknown_preset_names_the_known_ones(tmp_path, capsys):
     assert main(["train", "--config", "detour_flwo", "--out", str(tmp_path / "x")]) == 2
     assert "detour_flow" in error_line(capsys.readouterr().err, "train")
+
+
+def test_rollout_selection_reads_success_where_train_success_key_says(preset, tmp_path, capsys):
+    silent = write_reach_demos(tmp_path / "silent.hdf5", env_kwargs={"success_info": "none"})
+    rollouts = [f"data.path={silent}", "train.eval_every=3", "train.eval_episodes=2"]
+    rollouts.append("train.select_by=rollout_success")
+    args = ["train", "--config", str(preset), *rollouts]
+    assert main([*args, "--out", str(tmp_path / "auto")]) == 2
+    assert "reports no success signal" in error_line(capsys.readouterr().err, "train")
+    assert main([*args, "train.success_key=reward", "--out", str(tmp_path / "reward")]) == 0
+    assert (tmp_path / "reward" / "checkpoints" / "best.pt").is_file()
