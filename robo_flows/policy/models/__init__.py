@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import torch
 
+from robo_flows.config.schema import ModelConfig
 from robo_flows.data.normalizer import Normalizer
-from robo_flows.policy.config import ModelConfig
 from robo_flows.policy.models.base import PolicyModel
+from robo_flows.policy.models.diffusion import DiffusionChunkModel
 from robo_flows.policy.models.flow import FlowChunkModel
+from robo_flows.policy.models.flow_matching import FlowMatchingChunkModel
 from robo_flows.policy.models.gmm import MixtureChunkModel
 from robo_flows.policy.models.mse import RegressionChunkModel
 
@@ -19,6 +21,8 @@ MODEL_CLASSES: dict[str, type[PolicyModel]] = {
     "flow": FlowChunkModel,
     "mse": RegressionChunkModel,
     "gmm": MixtureChunkModel,
+    "diffusion": DiffusionChunkModel,
+    "flow_matching": FlowMatchingChunkModel,
 }
 
 
