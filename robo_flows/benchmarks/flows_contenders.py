@@ -3,7 +3,10 @@
 Architectures are matched per kind: ``layers`` transforms with reversing permutations (or reversed
 autoregressive orders) between them, ReLU conditioners with ``hidden_features``, ``bins`` spline bins on
 ``[-tail_bound, tail_bound]`` with linear tails, a standard-normal base.  Each library keeps its own
-parametrisation and initialisation.  zuko's coupling flows are its masked transforms with ``passes=2``.
+parametrisation and initialisation.  Coupling kinds meet coupling flows: zuko's ``RealNVP`` and, for
+``nsf``, zuko's coupling flow (``NICE``) with its rational-quadratic spline as the univariate transform
+(alternating checkered masks; the inverse is one network pass, like ours).  Autoregressive kinds meet
+zuko's ``MAF`` / ``NSF`` (fully autoregressive, inverse in ``D`` passes).
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ CONTENDERS: tuple[str, ...] = ("robo_flows", "zuko", "nflows")
 
 @dataclass
 class Contender:
-    """A flow under test: ``log_prob(x [B, D], c [B, C] | None) -> [B]`` and
-    ``sample(c [B, C] | None, n) -> [B, D]`` (one sample per context row, or ``n`` without context)."""
+    """A flow under test: ``log_prob(x [B, D], c [B, C] | None) -> [B]``,
+    ``sample(c [B, C] | None, n) -> [B, D]`` (one sample per context row, or ``n`` without context) and,
+    where the library exposes them, the two directions ``transform`` (data -> latent) and ``inverse``."""
 
     name: str
     kind: str
     module: nn.Module
     log_prob: Callable[[Tensor, Tensor | None], Tensor]
     sample: Callable[[Tensor | None, int], Tensor]
+    transform: Callable[[Tensor, Tensor | None], Tensor] | None = None  # data -> latent
+    inverse: Callable[[Tensor, Tensor | None], Tensor] | None = None  # latent -> data
 
 
 @dataclass(frozen=True)
@@ -55,21 +61,33 @@ def _ours(kind: str, a: Architecture) -> Contender:
     def sample(c: Tensor | None, n: int) -> Tensor:
         return flow.sample((), c) if c is not None else flow.sample((n,))
 
-    return Contender("robo_flows", kind, flow, flow.log_prob, sample)
+    def transform(x: Tensor, c: Tensor | None) -> Tensor:
+        return flow.transform(x, c)[0]
+
+    def inverse(z: Tensor, c: Tensor | None) -> Tensor:
+        return flow.inverse(z, c)[0]
+
+    return Contender("robo_flows", kind, flow, flow.log_prob, sample, transform, inverse)
 
 
 def _zuko(kind: str, a: Architecture) -> Contender:
     import zuko
 
+    if a.tail_bound != 5.0:
+        raise ValueError(f"zuko's splines live on [-5, 5]; tail_bound={a.tail_bound} cannot be matched")
     common = {"transforms": a.layers, "hidden_features": a.hidden_features}
-    if kind in ("realnvp", "nsf"):
-        common["passes"] = 2
-    if kind in ("realnvp", "maf"):
+    if kind == "realnvp":
+        flow = zuko.flows.RealNVP(a.features, a.context_features, **common)
+    elif kind == "nsf":
+        spline_shapes = [(a.bins,), (a.bins,), (a.bins - 1,)]
+        univariate = zuko.transforms.MonotonicRQSTransform
+        flow = zuko.flows.NICE(
+            a.features, a.context_features, univariate=univariate, shapes=spline_shapes, **common
+        )
+    elif kind == "maf":
         flow = zuko.flows.MAF(a.features, a.context_features, **common)
     else:
         flow = zuko.flows.NSF(a.features, a.context_features, bins=a.bins, **common)
-    if a.tail_bound != 5.0:
-        raise ValueError(f"zuko's splines live on [-5, 5]; tail_bound={a.tail_bound} cannot be matched")
 
     def log_prob(x: Tensor, c: Tensor | None) -> Tensor:
         return flow(c).log_prob(x)
@@ -77,7 +95,13 @@ def _zuko(kind: str, a: Architecture) -> Contender:
     def sample(c: Tensor | None, n: int) -> Tensor:
         return flow(c).sample() if c is not None else flow().sample((n,))
 
-    return Contender("zuko", kind, flow, log_prob, sample)
+    def transform(x: Tensor, c: Tensor | None) -> Tensor:
+        return flow(c).transform(x)
+
+    def inverse(z: Tensor, c: Tensor | None) -> Tensor:
+        return flow(c).transform.inv(z)
+
+    return Contender("zuko", kind, flow, log_prob, sample, transform, inverse)
 
 
 class _ConcatMLP(nn.Module):

@@ -14,21 +14,24 @@ Outside ``[-B, B]`` the map is the identity (linear tails); the boundary derivat
 map is C^1.  The inverse inside a bin solves the quadratic ``a xi^2 + b xi + c = 0`` in closed form with the
 numerically stable root ``xi = 2c / (-b - sqrt(b^2 - 4ac))``.
 
-All functions broadcast over leading dimensions: inputs ``[...]``, unnormalised parameters ``[..., K]``
-(widths, heights) and ``[..., K - 1]`` (interior derivatives).
+All functions broadcast over leading dimensions: inputs ``[...]``, unnormalised parameters ``[..., 3K - 1]``
+(``K`` widths, ``K`` log-slopes, ``K - 1`` interior derivatives; see :func:`spline_knots`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-DEFAULT_MIN_BIN_SIZE = 1e-3
-DEFAULT_MIN_DERIVATIVE = 1e-3
+# Soft bounds of the three raw parameter groups (see :func:`spline_knots`): log width ratios between bins
+# stay below 2 * WIDTH_BOUND, slopes within exp(+-2 * LOG_SLOPE_BOUND), and a knot derivative within
+# exp(+-LOG_DERIVATIVE_BOUND) of the geometric mean of its two bins' slopes.
+WIDTH_BOUND = 3.0
+LOG_SLOPE_BOUND = 2.0
+LOG_DERIVATIVE_BOUND = 2.0
 
 
 class SplineKnots(NamedTuple):
@@ -67,46 +70,38 @@ class _Bin(NamedTuple):
     d_right: Tensor
 
 
-def _bins(raw: Tensor, bound: float, min_size: float) -> tuple[Tensor, Tensor]:
-    """Left bin edges ``[..., K]`` (the first is ``-bound``) and bin sizes ``[..., K]`` (sum ``2 bound``).
+def soft_clamp(x: Tensor, bound: float) -> Tensor:
+    r"""``x / (1 + |x| / bound)``: the identity near 0, odd, monotonic, ``|.| < bound``.
 
-    Sizes are ``2 B (min_size + (1 - K min_size) softmax(raw))``, so each bin is at least ``2 B min_size``
-    and zero ``raw`` gives equal bins.  The softmax is written out: ``raw`` is usually a strided slice of a
-    conditioner's output, on which ``torch.softmax`` over a short axis is several times slower.
+    Saturates slowly (algebraically), so large raw values keep a useful gradient ``(1 + |x| / bound)^-2``.
     """
-    bins = raw.shape[-1]
-    if min_size * bins >= 1.0:
-        raise ValueError(f"minimal bin size {min_size} times {bins} bins must be < 1")
-    e = torch.exp(raw - raw.detach().amax(dim=-1, keepdim=True))  # a constant shift: same value and gradient
-    sizes = (
-        e * ((2.0 * bound * (1.0 - min_size * bins)) / e.sum(dim=-1, keepdim=True)) + 2.0 * bound * min_size
-    )
-    left = torch.cumsum(sizes, dim=-1) - sizes - bound  # exclusive cumulative sum: sum_{j<k} size_j - B
-    return left, sizes
-
-
-def _softplus(x: Tensor) -> Tensor:
-    """``log(1 + e^x)`` as ``relu(x) + log1p(e^{-|x|})`` (stable; faster than F.softplus on slices)."""
-    return torch.relu(x) + torch.log1p(torch.exp(-x.abs()))
-
-
-def derivative_offset(min_derivative: float = DEFAULT_MIN_DERIVATIVE) -> float:
-    """The shift ``c`` with ``min_d + softplus(0 + c) = 1``, so zero parameters give unit derivatives."""
-    return math.log(math.expm1(1.0 - min_derivative))
+    return x / (1.0 + x.abs() * (1.0 / bound))
 
 
 def spline_knots(
     params: Tensor,
     bound: float,
-    min_bin_size: float = DEFAULT_MIN_BIN_SIZE,
-    min_derivative: float = DEFAULT_MIN_DERIVATIVE,
+    width_bound: float = WIDTH_BOUND,
+    log_slope_bound: float = LOG_SLOPE_BOUND,
+    log_derivative_bound: float = LOG_DERIVATIVE_BOUND,
 ) -> SplineKnots:
-    """Normalise unconstrained parameters ``[..., 3K - 1]`` into a knot table.
+    r"""Normalise unconstrained parameters ``[..., 3K - 1]`` into a knot table on ``[-B, B]``.
 
-    Layout of the last axis: ``K`` raw widths, ``K`` raw heights, ``K - 1`` raw interior derivatives.
-    Widths and heights are at least ``2 B min_bin_size``; interior derivatives are
-    ``min_d + softplus(raw + c)`` with ``c`` from :func:`derivative_offset`, so all-zero parameters give the
-    identity map.  Boundary derivatives are 1 (matching the linear tails).
+    Layout of the last axis: ``K`` raw widths ``u``, ``K`` raw log-slopes ``v``, ``K - 1`` raw derivatives
+    ``r``; ``sc(., a)`` is :func:`soft_clamp`.  Widths are ``w = 2B softmax(sc(u, a_w))``.  Heights are
+    ``h = 2B softmax(log w + sc(v, a_s))``, so the slope of bin ``k`` is
+    ``s_k = h_k / w_k = e^{v_k} / sum_j (w_j / 2B) e^{v_j}`` (divided by a weighted mean of ``e^v``),
+    which lies in ``[e^{-2 a_s}, e^{2 a_s}]`` however the widths come out.  Interior derivatives are
+    ``d_k = sqrt(s_{k-1} s_k) exp(sc(r_k, a_d))``; boundary derivatives are 1 (matching the linear tails).
+
+    Why slopes and not heights: the float32 inverse errs by about ``ulp(y) / f'(x)``.  With
+    ``delta = d / s_k`` at both ends of bin ``k``, ``f' >= s_k min(1, delta_l, delta_r) / max(1, delta_l,
+    delta_r)^2`` inside it (about ``4 s_k^2 / (d_k + d_{k+1})`` at the centre of a flat bin between steep
+    knots).  Free heights and derivatives let a perturbed or sharply trained conditioner build exactly that
+    (``s ~ 1e-3``, ``d ~ 10``: ``f' ~ 1e-6``, and the float32 round trip loses whole units).  Here every
+    ``delta`` lies in ``exp(+-max(a_s + a_d, 2 a_s))`` and ``s`` in ``exp(+-2 a_s)``, so ``f'`` has a lower
+    bound for every parameter value (a loose one, ``e^-16`` for the defaults; typical splines are far above).
+    All-zero parameters give equal bins, unit slopes and derivatives: the identity.
     """
     size = params.shape[-1]
     if size < 5 or (size + 1) % 3:
@@ -114,10 +109,15 @@ def spline_knots(
             f"spline parameters need a last axis of 3K - 1 (K >= 2 bins), got {tuple(params.shape)}"
         )
     bins = (size + 1) // 3
-    raw_sizes = params[..., : 2 * bins].unflatten(-1, (2, bins)).movedim(-2, 0)  # [2, ..., K]
-    edges, sizes = _bins(raw_sizes, bound, min_bin_size)
-    inner = min_derivative + _softplus(params[..., 2 * bins :] + derivative_offset(min_derivative))
-    return SplineKnots(edges, sizes, F.pad(inner, (1, 1), value=1.0))
+    log_w = torch.log_softmax(soft_clamp(params[..., :bins], width_bound), dim=-1)
+    log_h = torch.log_softmax(log_w + soft_clamp(params[..., bins : 2 * bins], log_slope_bound), dim=-1)
+    log_slope = log_h - log_w
+    log_d = 0.5 * (log_slope[..., 1:] + log_slope[..., :-1]) + soft_clamp(
+        params[..., 2 * bins :], log_derivative_bound
+    )
+    sizes = torch.stack([log_w, log_h]).exp() * (2.0 * bound)  # [2, ..., K]
+    edges = torch.cumsum(sizes, dim=-1) - sizes - bound  # exclusive cumulative sum: sum_{j<k} size_j - B
+    return SplineKnots(edges, sizes, F.pad(log_d.exp(), (1, 1), value=1.0))
 
 
 def search_bins(knots: Tensor, values: Tensor) -> Tensor:

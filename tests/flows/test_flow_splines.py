@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from robo_flows.flows.splines import (
-    DEFAULT_MIN_BIN_SIZE,
+    LOG_DERIVATIVE_BOUND,
+    LOG_SLOPE_BOUND,
     rq_spline_forward,
     rq_spline_inverse,
     search_bins,
@@ -54,12 +55,37 @@ def test_linear_tails_are_the_identity():
     assert torch.equal(y, x) and torch.equal(log_grad, torch.zeros(4, dtype=torch.float64))
 
 
-def test_bins_respect_the_minimal_width_for_extreme_parameters():
-    raw = torch.tensor([[100.0, -100.0, -100.0, -100.0]], dtype=torch.float64)
-    knots = spline_knots(torch.cat([raw, raw, torch.zeros(1, 3, dtype=torch.float64)], -1), BOUND)
-    assert torch.all(knots.width >= 2 * BOUND * DEFAULT_MIN_BIN_SIZE * (1 - 1e-9))
-    assert torch.all(knots.height >= 2 * BOUND * DEFAULT_MIN_BIN_SIZE * (1 - 1e-9))
-    assert torch.isclose(knots.width.sum(), torch.tensor(2 * BOUND, dtype=torch.float64))
+def test_slopes_and_derivative_ratios_stay_bounded_for_extreme_parameters():
+    params = 60.0 * torch.randn(512, 23, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    knots = spline_knots(params, BOUND)
+    slope = knots.height / knots.width
+    assert slope.log().abs().max() < 2 * LOG_SLOPE_BOUND
+    ratio = (knots.derivatives[..., 1:-1] / slope[..., 1:]).log().abs()
+    assert ratio.max() < LOG_SLOPE_BOUND + LOG_DERIVATIVE_BOUND
+    assert torch.allclose(knots.width.sum(-1), torch.full((512,), 2 * BOUND, dtype=torch.float64))
+    assert torch.allclose(knots.height.sum(-1), torch.full((512,), 2 * BOUND, dtype=torch.float64))
+
+
+def test_spline_derivative_stays_away_from_zero_for_extreme_parameters():
+    """A flat bin between steep knots (f' ~ 1e-6) made the float32 inverse lose whole units; the slope
+    parametrisation keeps f' >= s min(1, d/s) / max(1, d/s)^2 for every parameter value."""
+    params = 20.0 * torch.randn(4096, 23, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    x = (torch.rand(4096, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 2 - 1) * BOUND
+    _, log_grad = rq_spline_forward(x, spline_knots(params, BOUND), BOUND)
+    floor = -(2 * LOG_SLOPE_BOUND + 3 * max(LOG_SLOPE_BOUND + LOG_DERIVATIVE_BOUND, 2 * LOG_SLOPE_BOUND))
+    assert log_grad.min() > floor
+    assert log_grad.min() > -8.0  # far above the worst-case bound in practice
+
+
+def test_float32_spline_inverse_of_perturbed_parameters_is_accurate():
+    g = torch.Generator().manual_seed(6)
+    for scale in (1.0, 3.0, 10.0):
+        params = scale * torch.randn(20000, 23, generator=g)
+        x = (torch.rand(20000, generator=g) * 2 - 1) * 8.0
+        knots = spline_knots(params, 5.0)
+        y, _ = rq_spline_forward(x, knots, 5.0)
+        x_back, _ = rq_spline_inverse(y, knots, 5.0)
+        assert (x_back - x).abs().max() < 1e-4, scale
 
 
 def test_search_bins_agrees_with_searchsorted():
