@@ -67,7 +67,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
 
     # fixed cameras, per task where the scene needs it: the rendered scene (``render()``) and the agentview
     scene_pose = CameraPose(target=(0.45, 0.0, 0.05), distance=1.25, yaw=90.0, pitch=-60.0)
-    agentview_pose = CameraPose(target=(0.5, 0.0, 0.05), distance=0.95, yaw=90.0, pitch=-60.0, fov=55.0)
+    agentview_pose = CameraPose(target=(0.5, 0.0, 0.05), distance=0.85, yaw=90.0, pitch=-62.0, fov=55.0)
 
     def __init__(
         self,
