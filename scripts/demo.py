@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import torch
 
 from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
+from robo_flows.commands.output import claim_output
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.report import format_monitor, monitor_comparison
 
@@ -46,15 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run_folder(out: Path, force: bool) -> Path:
     """``out`` if it is new or empty (or ``force`` clears it), else a fresh timestamped sibling."""
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            fresh = out.with_name(f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-            print(
-                f"{out} exists and is not empty; writing this run to {fresh} (use --force to replace {out})"
-            )
-            out = fresh
-        else:
-            shutil.rmtree(out)
+    if out.exists() and any(out.iterdir()) and not force:
+        fresh = out.with_name(f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        print(f"{out} exists and is not empty; writing this run to {fresh} (use --force to replace {out})")
+        out = fresh
+    claim_output(out, force=force, kind="dir")
     out.mkdir(parents=True, exist_ok=True)
     return out
 
