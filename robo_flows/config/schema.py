@@ -81,9 +81,9 @@ class DataConfig:
 class UNetConfig:
     """The 1-D temporal U-Net of the ``diffusion`` and ``flow_matching`` kinds (``policy/unet1d.py``).
 
-    down_dims:      channel widths of the levels; their number is the depth (``len - 1`` halvings of the chunk,
-                    which is zero-padded to a multiple of ``2 ** (len - 1)``).  (64, 128) is the fast CPU
-                    default; Diffusion Policy's own is (256, 512, 1024).
+    down_dims:      channel widths of the levels; their number is the depth (``len - 1`` halvings of the
+                    chunk, which is zero-padded to a multiple of ``2 ** (len - 1)``).  (64, 128) is the fast
+                    CPU default; Diffusion Policy's own is (256, 512, 1024).
     kernel_size:    odd temporal kernel of the convolutions.
     n_groups:       GroupNorm groups (every width a multiple of it).
     time_embed_dim: width of the sinusoidal time embedding after its MLP (even).
@@ -221,8 +221,10 @@ class SamplingConfig:
 
     temperature:    base-distribution temperature when sampling (flow: z ~ N(0, T^2 I); gmm: component
                     scales times T).  1.0 samples the learned density itself; 0.8 measured better on
-                    Detour (docs/policy.md).  Ignored by kinds without a density temperature (mse).
-    best_of:        sample this many chunks per observation and keep the one of highest log-density.
+                    Detour (docs/policy.md).  diffusion / flow_matching: the initial noise is N(0, T^2 I)
+                    (1.0 = the trained model).  Ignored by mse.
+    best_of:        sample this many chunks per observation and keep the one of highest log-density
+                    (flow, gmm; the kinds without a density refuse best_of > 1).
     n_action_steps: receding horizon: actions of a chunk executed before replanning (<= action_horizon).
     """
 
