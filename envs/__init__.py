@@ -1,7 +1,10 @@
 """robo_flows_envs: PyBullet Panda tasks, scripted experts and grasp evaluation for robo_flows.
 
 Importing registers the gymnasium ids below by entry-point string only, so ``import robo_flows_envs`` does not
-import pybullet; the simulator loads when an env is made.
+import pybullet; the simulator loads when an env is made.  Every id takes the kwargs of
+``tasks.base.PandaTaskEnv``: ``obs_mode`` ("state" | "rgb" | "state+rgb"), ``cameras``, ``camera_width`` /
+``camera_height``, ``physics_timestep`` / ``physics_substeps``, ``render_mode``, ``width`` / ``height``
+(docs/envs.md).
 """
 
 import gymnasium
