@@ -54,8 +54,9 @@ def policy_rollout_score(
 
     The env is ``env_args["env_name"]`` made with ``env_args["env_kwargs"]``; episode i is reset with seed
     ``SELECTION_SEED_BASE + seed + i``, and the policy samples under a forked RNG seeded the same way, so
-    scores are reproducible and the training random stream is untouched. The simulator is imported on
-    the first call only; success is read as ``success_key`` says (``robo_flows.evaluation.rollout``).
+    scores are reproducible and the training random stream is untouched. The env is made once here, to
+    check it (EnvError for an unknown id or kwarg, before training starts); success is read as
+    ``success_key`` says (``robo_flows.evaluation.rollout``).
     Raises ConfigError when ``env_args`` names no env.
     """
     env_id = env_args.get("env_name")
@@ -66,24 +67,24 @@ def policy_rollout_score(
         )
     env_kwargs = dict(env_args.get("env_kwargs") or {})
     seeds = [SELECTION_SEED_BASE + seed + i for i in range(episodes)]
-    layouts: list[Any] = []  # the env's obs_layout, probed on the first call
+    from robo_flows.evaluation.rollout import describe_env  # the simulator: only where rollouts are asked for
+
+    layout = describe_env(env_id, env_kwargs).layout  # an unknown env or kwarg fails now, before training
 
     def score(model: nn.Module) -> float:
         from robo_flows.evaluation.actors import PolicyActor
-        from robo_flows.evaluation.rollout import SuccessSignal, describe_env, make_vector_env, run_episodes
+        from robo_flows.evaluation.rollout import SuccessSignal, make_vector_env, run_episodes
         from robo_flows.policy.policy import FlowPolicy
 
         was_training = model.training
         device = next(model.parameters()).device
         policy = FlowPolicy(model, obs_keys, env_args, sampling=sampling, device=device)
-        if not layouts:
-            layouts.append(describe_env(env_id, env_kwargs).layout)
         envs = make_vector_env(env_id, 1, env_kwargs)
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(SELECTION_SEED_BASE + seed)
                 success = SuccessSignal(success_key, env_id)
-                records = run_episodes(envs, PolicyActor(policy), seeds, layouts[0], success)
+                records = run_episodes(envs, PolicyActor(policy), seeds, layout, success)
         finally:
             envs.close()
             model.train(was_training)

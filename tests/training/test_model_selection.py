@@ -121,3 +121,55 @@ def test_rollout_success_ties_go_to_the_later_step_and_losses_need_a_strict_drop
     assert improves("rollout_success", 0.5, 0.5) and not improves("rollout_success", 0.4, 0.5)
     assert not improves("val_median", 1.0, 1.0) and improves("val_mean", 0.9, 1.0)
     assert improves("val_median", 3.0, None)
+
+
+def _reach_config(path, **train) -> PolicyExperimentConfig:
+    settings = {"steps": 6, "batch_size": 8, "warmup_steps": 1, "valid_every": 3, "checkpoint_every": 0}
+    return load_config(
+        {
+            "data": {"path": str(path), "action_horizon": 2},
+            "model": {"hidden_features": [32], "encoder_hidden": [32], "obs_monitor": False},
+            "sampling": {"n_action_steps": 1},
+            "train": {**settings, "log_every": 3, "device": "cpu", **train},
+        },
+        PolicyExperimentConfig,
+    )
+
+
+def test_rollout_success_selects_best_pt_and_leaves_training_untouched(task_demos, tmp_path):
+    import csv
+
+    from robo_flows.training import load_checkpoint
+
+    torch.set_num_threads(1)
+    demos = task_demos("reach")
+    plain = train_policy(_reach_config(demos), tmp_path / "plain")
+    rolled = train_policy(
+        _reach_config(demos, select_by="rollout_success", eval_every=3, eval_episodes=2), tmp_path / "rolled"
+    )
+    with (tmp_path / "rolled" / "log.csv").open() as f:
+        success = {
+            int(r["step"]): float(r["rollout_success"]) for r in csv.DictReader(f) if r["rollout_success"]
+        }
+    assert sorted(success) == [3, 6] and all(0.0 <= s <= 1.0 for s in success.values())
+    best = max(sorted(success), key=lambda step: success[step] + 1e-9 * step)  # ties: the later step
+    assert rolled["best"] == {**rolled["best"], "select_by": "rollout_success", "step": best}
+    assert rolled["best"]["score"] == success[best]
+    # rollouts sample under their own seeded RNG: the training itself is the run without rollouts
+    want = load_checkpoint(plain["checkpoints"]["last"])["model"]
+    got = load_checkpoint(rolled["checkpoints"]["last"])["model"]
+    assert all(torch.equal(got[name], value) for name, value in want.items())
+
+
+def test_rollouts_need_an_env_and_a_period(outlier_file, tmp_path):
+    from robo_flows.config import ConfigError
+    from robo_flows.errors import EnvError
+    from robo_flows.training.selection import policy_rollout_score
+
+    with pytest.raises(ConfigError, match="needs train.eval_every > 0"):
+        _reach_config(outlier_file, select_by="rollout_success")
+    with pytest.raises(EnvError, match="cannot make env 'Toy-v0'"):  # checked before the first step
+        train_policy(_reach_config(outlier_file, eval_every=3), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ConfigError, match="name none"):
+        policy_rollout_score({"obs_layout": {"pos": 2}}, ["pos"], None, 2, 0)
