@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from robo_flows.benchmarks.harness import format_table as text_table
 from robo_flows.benchmarks.harness import result_payload, set_threads, write_result
@@ -100,16 +101,24 @@ def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.
 def side_by_side_latency(
     checkpoints: dict[str, str], first_obs: list[np.ndarray], repeats: int
 ) -> dict[str, Any]:
-    """Replanning latency of the policies (kind -> checkpoint), interleaved, batch 1 and 50; ratios to mse."""
-    policies = {kind: FlowPolicy.from_checkpoint(path) for kind, path in checkpoints.items()}
-    out: dict[str, Any] = replanning_latency(policies, first_obs, repeats=repeats)
-    if "mse" in out:
-        for kind in policies:
-            out[kind]["p50_ratio_to_mse"] = {
-                b: out[kind][b]["warm_ms"]["p50"] / out["mse"][b]["warm_ms"]["p50"]
-                for b in out[kind]
-                if b.startswith("b")
-            }
+    """Replanning latency of the policies (kind -> checkpoint), interleaved, batch 1 and 50, on the CPU and,
+    where present, on CUDA (names ``"<kind> (cuda)"``); each with its p50 ratio to mse on the same device."""
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    out: dict[str, Any] = {}
+    for device in devices:
+        suffix = "" if device == "cpu" else f" ({device})"
+        policies = {
+            kind + suffix: FlowPolicy.from_checkpoint(path, device=device)
+            for kind, path in checkpoints.items()
+        }
+        measured = replanning_latency(policies, first_obs, repeats=repeats)
+        reference = measured.get("mse" + suffix)
+        for name, lat in measured.items():
+            if reference is not None:
+                lat["p50_ratio_to_mse"] = {
+                    b: t["warm_ms"]["p50"] / reference[b]["warm_ms"]["p50"] for b, t in lat.items()
+                }
+            out[name] = lat
     return out
 
 
