@@ -324,6 +324,7 @@ class Trainer:
                 loss, grad_norm, lr = self._train_step(parts, to_device(next(batches), ctx.device), step)
                 step += 1
                 window.add(loss)
+                bar.update(1)
                 final = step == cfg.steps
                 if _due(step, cfg.log_every, final):
                     train_loss, steps_per_s = window.flush(step)

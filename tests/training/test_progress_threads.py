@@ -47,7 +47,9 @@ def test_a_training_run_logged_to_a_file_writes_little(tmp_path, capsys):
     cfg = toy_config(steps=300, valid_every=100, checkpoint_every=0)
     Trainer(toy_model(train_set), train_set, valid_set, cfg, tmp_path / "run", EXTRA).fit()
     err = capsys.readouterr().err  # captured: not a terminal
-    assert "\r" not in err and len(err.splitlines()) <= PLAIN_LINES and len(err) < 2000
+    lines = err.splitlines()
+    assert "\r" not in err and len(lines) == PLAIN_LINES and len(err) < 2000
+    assert lines[-1].startswith("train: 300/300 (100%) loss=")
 
 
 def test_threads_are_set_and_reported(tmp_path):
