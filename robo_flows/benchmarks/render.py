@@ -104,10 +104,92 @@ def policy_latency(payload: dict[str, Any]) -> str:
     return format_table(headers, rows, markdown=True)
 
 
+def _short(env_id: str | None) -> str:
+    return "-" if env_id is None else env_id.split("/")[-1]
+
+
+def envs_speed(payload: dict[str, Any]) -> str:
+    """Steps/s of our tasks and panda-gym's at equal physics (20 x 2 ms both) and at each suite's defaults."""
+    rows = []
+    for r in payload["results"]["speed"]:
+        theirs = r.get("panda_gym_steps_per_s")
+        ratio = r.get("ratio")
+        rows.append(
+            [
+                r["setting"],
+                f"{_short(r['env'])} vs {_short(r.get('panda_gym'))}",
+                f"{r['steps_per_s']:.0f}",
+                "-" if theirs is None else f"{theirs:.0f}",
+                "-" if ratio is None else f"{ratio:.2f}x",
+            ]
+        )
+    return format_table(["physics", "task", "steps/s", "panda-gym steps/s", "ratio"], rows, markdown=True)
+
+
+def envs_fidelity(payload: dict[str, Any]) -> str:
+    """Expert success at 4 x 10 ms and 20 x 2 ms, and the 4 x 10 ms expert's actions replayed at 20 x 2 ms."""
+    rows = []
+    for r in payload["results"]["fidelity"]:
+        obj = r.get("replay_object_final_dev_m_median")
+        rows.append(
+            [
+                _short(r["env"]),
+                str(r["episodes"]),
+                f"{r['expert_success_4x10ms']:.2f}",
+                f"{r['expert_success_20x2ms']:.2f}",
+                f"{r['replayed_actions_success_20x2ms']:.2f}",
+                f"{1e3 * r['replay_ee_max_dev_m_median']:.1f}",
+                "-" if obj is None else f"{1e3 * obj:.1f}",
+            ]
+        )
+    headers = ["task", "episodes", "expert 4x10ms", "expert 20x2ms", "replayed at 20x2ms"]
+    headers += ["EE max deviation, median (mm)", "object final deviation, median (mm)"]
+    return format_table(headers, rows, markdown=True)
+
+
+def envs_vector(payload: dict[str, Any]) -> str:
+    """Total steps/s of a gymnasium AsyncVectorEnv with 1 and 2 worker processes."""
+    rows = [
+        [_short(env), f"{v['workers_1']:.0f}", f"{v['workers_2']:.0f}", f"{v['scaling']:.2f}x"]
+        for env, v in payload["results"]["async_vector"].items()
+    ]
+    return format_table(["env", "1 worker steps/s", "2 workers steps/s", "scaling"], rows, markdown=True)
+
+
+def grasps_nll(payload: dict[str, Any]) -> str:
+    """PoseFlow fitted to uniform rotations: held-out NLL w.r.t. the normalized Haar measure (0 is exact)."""
+    rows = [
+        [
+            f"charts={u['charts']}, symmetric={u['symmetric']}",
+            f"{u['nll_before']:.4f}",
+            f"{u['nll']:.4f}",
+            f"{u['nll_stderr']:.4f}",
+        ]
+        for u in payload["results"]["uniform_nll"]
+    ]
+    return format_table(["PoseFlow", "NLL before", "NLL after", "± stderr"], rows, markdown=True)
+
+
+def grasps_sampling(payload: dict[str, Any]) -> str:
+    """GraspFlow.sample against the bare Euclidean flow of the same size (samples/s, median call)."""
+    s = payload["results"]["sampling"]
+    rows = [
+        ["GraspFlow.sample", f"{s['grasp_samples_per_s']:.0f}"],
+        ["bare Euclidean flow", f"{s['euclidean_samples_per_s']:.0f}"],
+        ["ratio (GraspFlow / bare)", f"{s['ratio']:.2f}"],
+    ]
+    return format_table([f"sampler ({s['n']} per call)", "samples/s"], rows, markdown=True)
+
+
 TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("policy", "success"): policy_success,
     ("policy", "sweep"): policy_sweep,
     ("policy", "latency"): policy_latency,
+    ("envs", "speed"): envs_speed,
+    ("envs", "fidelity"): envs_fidelity,
+    ("envs", "vector"): envs_vector,
+    ("grasps", "nll"): grasps_nll,
+    ("grasps", "sampling"): grasps_sampling,
 }
 
 
