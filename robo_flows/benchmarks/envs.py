@@ -155,22 +155,36 @@ def _pair_rows(measured: dict[str, dict[str, Any]], settings: Sequence[str]) -> 
 
 
 def render_speed(steps: int, rounds: int, seed: int) -> list[dict[str, Any]]:
-    """Steps/s with an 84 x 84 frame per step, both suites through one call, full meshes, equal physics."""
+    """Steps/s with an 84 x 84 frame per step, both suites through one call, full meshes, equal physics.
+
+    The camera is our agentview placed the same relative to each suite's robot base (panda-gym's Panda
+    stands at x = -0.6), so both frames show their workspace from the same place."""
+    from dataclasses import replace
+
     from robo_flows_envs.rendering import FixedCamera, capture
     from robo_flows_envs.tasks.base import PandaTaskEnv
 
-    camera = FixedCamera(PandaTaskEnv.agentview_pose, RENDER_SIZE, RENDER_SIZE)
+    pose = PandaTaskEnv.agentview_pose
     steppers: dict[str, Stepper] = {}
     try:
         for ours, theirs in PAIRS.items():
             for env_id in (ours, theirs):
                 if env_id is not None:
                     env = make(env_id, equal=True, render=True)
+                    x, y, z = pose.target
+                    target = (x + _robot_base_x(env), y, z)
+                    camera = FixedCamera(replace(pose, target=target), RENDER_SIZE, RENDER_SIZE)
                     steppers[f"equal|{env_id}"] = Stepper(env, seed, _framer(client(env), camera, capture))
         measured = timed_steps_per_s(steppers, steps, rounds)
     finally:
         _closing([s.env for s in steppers.values()])
     return _pair_rows(measured, ("equal",))
+
+
+def _robot_base_x(env) -> float:
+    """x of the Panda's base: 0 in our tasks, panda-gym's from its simulator."""
+    u = env.unwrapped
+    return 0.0 if hasattr(u.sim, "cid") else float(u.sim.get_base_position("panda")[0])
 
 
 def _framer(cid: int, camera, capture) -> Callable[[], object]:
