@@ -8,6 +8,7 @@ a success rate over a few episodes ties often and an early tie is usually the un
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +27,9 @@ RolloutScore = Callable[[nn.Module], float]
 
 
 def improves(rule: str, score: float, best: float | None) -> bool:
-    """Whether ``score`` replaces ``best`` under ``rule`` (see the module doc)."""
+    """Whether ``score`` replaces ``best`` under ``rule`` (see the module doc); a NaN or inf never does."""
+    if not math.isfinite(score):
+        return False
     if best is None:
         return True
     return score >= best if rule == "rollout_success" else score < best

@@ -120,7 +120,8 @@ def test_validation_median_is_over_demos_and_the_mean_over_windows(outlier_file)
 def test_rollout_success_ties_go_to_the_later_step_and_losses_need_a_strict_drop():
     assert improves("rollout_success", 0.5, 0.5) and not improves("rollout_success", 0.4, 0.5)
     assert not improves("val_median", 1.0, 1.0) and improves("val_mean", 0.9, 1.0)
-    assert improves("val_median", 3.0, None)
+    assert improves("val_median", 3.0, None) and not improves("val_mean", float("nan"), None)
+    assert not improves("val_mean", float("inf"), 1.0)
 
 
 def _reach_config(path, **train) -> PolicyExperimentConfig:
