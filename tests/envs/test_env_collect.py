@@ -113,7 +113,7 @@ def test_cli_collects_and_refuses_overwrite(tmp_path, capsys):
     assert cli_main(args) == 0
     assert json.loads(capsys.readouterr().out)["kept"] == 2
     assert cli_main(args) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "exists; pass --force" in capsys.readouterr().err
     assert gym.spec("RoboFlows/PandaReach-v0") is not None
 
 
