@@ -81,5 +81,6 @@ def policy_trainer(cfg: PolicyExperimentConfig, out_dir: str | Path) -> Trainer:
             cfg.sampling,
             cfg.train.eval_episodes,
             cfg.train.seed,
+            cfg.train.success_key,
         )
     return Trainer(model, train_set, valid_set, cfg.train, out_dir, extra, rollout_score=rollout_score)
