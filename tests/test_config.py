@@ -173,3 +173,12 @@ def test_every_shipped_preset_loads_into_its_schema(preset):
     cls = GraspExperimentConfig if preset.stem.startswith("grasp") else PolicyExperimentConfig
     cfg = load_config(preset, cls, ["data.path=demos.hdf5"])
     assert load_config(config_to_dict(cfg), cls) == cfg
+
+
+def test_flow_kind_is_checked_when_the_config_is_loaded():
+    with pytest.raises(
+        ConfigError, match=r"model.flow_kind must be one of \('realnvp', 'nsf', 'maf', 'nsf_ar'\)"
+    ):
+        load_config(BASE, PolicyExperimentConfig, ["model.flow_kind=glow"])
+    with pytest.raises(ConfigError, match="model.flow_kind"):
+        load_config({"data": {"path": "g.hdf5"}}, GraspExperimentConfig, ["model.flow_kind=glow"])

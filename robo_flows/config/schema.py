@@ -16,6 +16,7 @@ from typing import Literal
 
 from robo_flows.data.normalizer import NORMALIZATION_MODES
 from robo_flows.errors import ConfigError
+from robo_flows.flows.build import FLOW_KINDS
 from robo_flows.geometry.pose_flow import MAX_CHARTS
 
 GRASP_ENCODERS: tuple[str, ...] = ("descriptor", "pointnet")
@@ -32,6 +33,10 @@ def _check_positive_widths(section: str, name: str, widths: tuple[int, ...]) -> 
     widths = tuple(int(w) for w in widths)
     _check(all(w >= 1 for w in widths), f"{section}.{name} must hold positive widths, got {widths!r}")
     return widths
+
+
+def _check_flow_kind(flow_kind: str) -> None:
+    _check(flow_kind in FLOW_KINDS, f"model.flow_kind must be one of {FLOW_KINDS}, got {flow_kind!r}")
 
 
 def _check_finite_positive(key: str, value: float) -> None:
@@ -203,6 +208,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _check(self.kind in MODEL_KINDS, f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
+        _check_flow_kind(self.flow_kind)
         _check(
             self.flow_linear in ("permutation", "lu"),
             f"model.flow_linear must be 'permutation' or 'lu', got {self.flow_linear!r}",
@@ -395,6 +401,7 @@ class GraspModelConfig:
             1 <= self.charts <= MAX_CHARTS, f"model.charts must be in [1, {MAX_CHARTS}], got {self.charts}"
         )
         _check(self.layers >= 1, f"model.layers must be >= 1, got {self.layers}")
+        _check_flow_kind(self.flow_kind)
         _check_finite_positive("model.temperature", self.temperature)
 
 
