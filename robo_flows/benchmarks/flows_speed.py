@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
 
 from robo_flows.benchmarks.flows_contenders import Contender
+from robo_flows.benchmarks.harness import Timing, time_interleaved
 
 SPEED_METRICS: tuple[str, ...] = ("train_step_ms", "log_prob_per_s", "sample_b1_ms", "sample_b512_ms")
 
 
-def interleaved_median_seconds(
-    tasks: dict[str, Callable[[], object]], reps: int, calls: int
-) -> dict[str, float]:
-    """Median over ``reps`` repetitions of the mean time per call of each task, in seconds.
-
-    In each repetition every task runs ``calls`` times back to back, the tasks taking turns in an order that
-    rotates from one repetition to the next, so slow phases of a shared machine hit all of them alike.
-    """
-    names = list(tasks)
-    for name in names:  # warm-up (allocations, lazy init)
-        tasks[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(reps):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            for _ in range(calls):
-                tasks[name]()
-            samples[name].append((time.perf_counter() - start) / calls)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def _train_step(contender: Contender, x: torch.Tensor, c: torch.Tensor | None) -> Callable[[], None]:
-    optimizer = torch.optim.Adam(contender.module.parameters(), lr=1e-4)
+    """One Adam step on ``-mean log p(x | c)``; the same optimizer settings for every contender
+    (``foreach`` Adam: one multi-tensor kernel per update instead of one per parameter)."""
+    optimizer = torch.optim.Adam(contender.module.parameters(), lr=1e-4, foreach=True)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -62,11 +42,12 @@ def measure_speed(
     reps: int,
     calls: int,
     seed: int = 0,
-) -> dict[str, dict[str, float]]:
-    """``{metric: {contender: value}}`` for :data:`SPEED_METRICS`; contenders are interleaved per metric.
+) -> dict[str, dict[str, Timing]]:
+    """``{metric: {contender: Timing}}`` for :data:`SPEED_METRICS`; contenders interleaved per metric.
 
-    Times are per call (ms); ``log_prob_per_s`` is samples per second at ``batch``.  Sampling draws one sample
-    per context row (batch 1 and ``batch``); unconditional flows draw 1 and ``batch`` samples.
+    Timings are seconds per call; sampling draws one sample per context row (batch 1 and ``batch``);
+    unconditional flows draw 1 and ``batch`` samples.  ``log_prob_per_s`` is timed per call like the
+    others; :func:`summary` turns it into samples per second.
     """
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, features, generator=generator)
@@ -78,11 +59,18 @@ def measure_speed(
         "sample_b1_ms": {k.name: _no_grad(lambda k=k: k.sample(c1, 1)) for k in contenders},
         "sample_b512_ms": {k.name: _no_grad(lambda k=k: k.sample(c, batch)) for k in contenders},
     }
-    results: dict[str, dict[str, float]] = {}
-    for metric, tasks in tasks_by_metric.items():
-        seconds = interleaved_median_seconds(tasks, reps, calls)
+    return {
+        metric: time_interleaved(tasks, repeats=reps, calls=calls)
+        for metric, tasks in tasks_by_metric.items()
+    }
+
+
+def summary(timings: dict[str, dict[str, Timing]], batch: int) -> dict[str, dict[str, float]]:
+    """Medians: milliseconds per call, ``log_prob_per_s`` as samples per second at ``batch``."""
+    out: dict[str, dict[str, float]] = {}
+    for metric, by_name in timings.items():
         if metric == "log_prob_per_s":
-            results[metric] = {name: batch / s for name, s in seconds.items()}
+            out[metric] = {name: batch / t.median_s for name, t in by_name.items()}
         else:
-            results[metric] = {name: 1e3 * s for name, s in seconds.items()}
-    return results
+            out[metric] = {name: 1e3 * t.median_s for name, t in by_name.items()}
+    return out

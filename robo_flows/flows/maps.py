@@ -15,9 +15,12 @@ from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, splin
 
 
 class AffineMap:
-    r"""``y = x * exp(s) + t`` with a soft-clamped log-scale ``s = k * tanh(s_raw / k)``; ``p = (t, s_raw)``.
+    r"""``y = (x - m) exp(s)`` with a soft-clamped log-scale ``s = k tanh(s_raw / k)``; ``p = (m, s_raw)``.
 
-    ``log|dy/dx| = s`` lies in ``[-k, k]``, so one layer scales by at most ``e^k`` either way.
+    ``log|dy/dx| = s`` lies in ``[-k, k]``, so one layer scales by at most ``e^k`` either way.  The inverse is
+    ``x = y * exp(-s) + m``.  The location ``m`` is in the input's units (the original MAF form), not a shift
+    after scaling (``x e^s + t``, where ``t = -m e^s``): a narrow conditional (``e^s ~ 20``) then needs no
+    large ``t``, and the float32 inverse has no cancellation ``(y - t)`` between two large numbers.
     """
 
     num_params = 2
@@ -29,15 +32,15 @@ class AffineMap:
 
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
         k = self.log_scale_bound
-        shift, raw = params.unbind(-1)
+        loc, raw = params.unbind(-1)
         log_scale = torch.tanh(raw * (1.0 / k)) * k
-        return x * log_scale.exp() + shift, log_scale
+        return (x - loc) * log_scale.exp(), log_scale
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
         k = self.log_scale_bound
-        shift, raw = params.unbind(-1)
+        loc, raw = params.unbind(-1)
         neg_log_scale = torch.tanh(raw * (1.0 / k)) * (-k)  # -s, computed directly (batch-1 sampling)
-        return (y - shift) * neg_log_scale.exp(), neg_log_scale
+        return torch.addcmul(loc, y, neg_log_scale.exp()), neg_log_scale
 
 
 class SplineMap:
