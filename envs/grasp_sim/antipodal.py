@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 from robo_flows_envs.grasp_sim.analytic import DEPTH_MAX, random_perpendicular, random_unit_vectors
-from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator, TrialConfig
+from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator, GraspObject, TrialConfig
 from robo_flows_envs.grasp_sim.gripper import MAX_GRASP_WIDTH, grasp_frames
-from robo_flows_envs.grasp_sim.objects import Primitive
 
 MAX_BACKOFF = 0.005
 """Largest TCP shift back along the approach from the contact midpoint, metres."""
@@ -33,7 +32,7 @@ def _cast(evaluator: GraspEvaluator, body: int, start: np.ndarray, end: np.ndarr
 
 def antipodal_grasps(
     evaluator: GraspEvaluator,
-    obj: Primitive | str,
+    obj: GraspObject,
     rng: np.random.Generator,
     n: int,
     cone_deg: float = 20.0,
@@ -82,7 +81,7 @@ def antipodal_grasps(
 
 
 def label_object(
-    obj: Primitive | str, n: int, seed: int, config: TrialConfig | None = None
+    obj: GraspObject, n: int, seed: int, config: TrialConfig | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Antipodal candidates on ``obj`` (a mesh name such as ``"duck"``, or a primitive) labelled by
     simulation: (R [n,3,3], t [n,3], success bool [n]), deterministic under ``seed``."""

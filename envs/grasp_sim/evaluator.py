@@ -25,6 +25,7 @@ import multiprocessing
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pybullet
@@ -32,11 +33,13 @@ import torch
 from pybullet_utils.bullet_client import BulletClient
 from robo_flows_envs.grasp_sim.gripper import MAX_OPENING, check_poses, hand_pose
 from robo_flows_envs.grasp_sim.hand_urdf import hand_urdf
-from robo_flows_envs.grasp_sim.meshes import mesh_urdf_path
+from robo_flows_envs.grasp_sim.meshes import MeshObject, mesh_urdf_path
 from robo_flows_envs.grasp_sim.objects import Primitive, parse_object_spec
 
 from robo_flows.geometry.so3 import matrix_to_quaternion
 
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 GRAVITY = 9.81
 _PARK = (0.0, 0.0, 2.0)
 
@@ -93,9 +96,14 @@ class TrialConfig:
             )
 
 
-def resolve_object(obj: Primitive | str) -> Primitive | str:
-    """A Primitive for primitives and primitive specs (``"box:…"``), a mesh object name otherwise."""
-    if isinstance(obj, Primitive):
+GraspObject = Primitive | MeshObject | str
+"""What a trial grasps: a primitive, a mesh file at a scale, a primitive spec ``"box:…"`` or a mesh name."""
+
+
+def resolve_object(obj: GraspObject) -> Primitive | MeshObject | str:
+    """A Primitive for primitives and primitive specs (``"box:…"``), a MeshObject as it is, a mesh name
+    (its pybullet_data URDF at the file's scale) otherwise."""
+    if isinstance(obj, Primitive | MeshObject):
         return obj
     if not isinstance(obj, str):
         raise ValueError(f"object must be a Primitive or a string, got {type(obj).__name__}")
@@ -135,7 +143,7 @@ class GraspEvaluator:
         gear = p.createConstraint(self.hand, 0, self.hand, 1, p.JOINT_GEAR, (0, 1, 0), (0, 0, 0), (0, 0, 0))
         p.changeConstraint(gear, gearRatio=-1, erp=0.8, maxForce=c.finger_coupling_force)
         self._hold = p.createConstraint(self.hand, -1, -1, -1, p.JOINT_FIXED, (0, 0, 0), (0, 0, 0), _PARK)
-        self._object_key: Primitive | str | None = None
+        self._object_key: Primitive | MeshObject | str | None = None
         self._object = -1
         self._state = -1
 
@@ -156,7 +164,7 @@ class GraspEvaluator:
         """The PyBullet client (for rendering and ray casts on the loaded scene)."""
         return self._p
 
-    def load(self, obj: Primitive | str) -> int:
+    def load(self, obj: GraspObject) -> int:
         """Put ``obj`` at the origin (replacing any other object), the open hand parked out of the way.
 
         The scene is left in the trial's start state (saved on the object's first load, restored after),
@@ -173,9 +181,19 @@ class GraspEvaluator:
         if isinstance(key, Primitive):
             self._object = self._create_primitive(key)
         else:
-            self._object = p.loadURDF(mesh_urdf_path(key), (0, 0, 0))
-            # The pybullet_data files carry placeholder inertias (1 kg·m²): use a solid box of the
-            # object's bounding box and mesh_object_mass, I_x = m (b² + c²) / 12 etc.
+            if isinstance(key, MeshObject):
+                shape = {"fileName": key.mesh_file, "meshScale": [key.scale] * 3}
+                self._object = p.createMultiBody(
+                    c.mesh_object_mass,
+                    p.createCollisionShape(p.GEOM_MESH, **shape),
+                    p.createVisualShape(p.GEOM_MESH, **shape),
+                    (0, 0, 0),
+                    (0, 0, 0, 1),
+                )
+            else:
+                self._object = p.loadURDF(mesh_urdf_path(key), (0, 0, 0))
+            # Mesh files carry no (or placeholder, 1 kg·m²) inertias: use a solid box of the object's
+            # bounding box and mesh_object_mass, I_x = m (b² + c²) / 12 etc.
             lo, hi = p.getAABB(self._object)
             sq = np.square(np.subtract(hi, lo))
             inertia = c.mesh_object_mass / 12 * (sq.sum() - sq)
@@ -212,7 +230,7 @@ class GraspEvaluator:
         mass = max(c.object_density * prim.volume(), c.min_object_mass)
         return p.createMultiBody(mass, shape, -1, (0, 0, 0), (0, 0, 0, 1))
 
-    def evaluate(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray, seed: int) -> np.ndarray:
+    def evaluate(self, obj: GraspObject, R: np.ndarray, t: np.ndarray, seed: int) -> np.ndarray:
         """Success of each grasp (R [N,3,3], t [N,3], object frame) on ``obj``: bool [N].
 
         Deterministic: the same (obj, R[i], t[i], seed, i) gives the same outcome whatever ran before.
@@ -222,7 +240,7 @@ class GraspEvaluator:
         outcomes = [self._trial(R[i], t[i], np.random.default_rng([seed, i])) for i in range(len(R))]
         return np.array(outcomes, dtype=bool)
 
-    def in_collision(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray) -> bool:
+    def in_collision(self, obj: GraspObject, R: np.ndarray, t: np.ndarray) -> bool:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
         R, t = check_poses(R[None], t[None])
         self.load(obj)
@@ -230,7 +248,7 @@ class GraspEvaluator:
         self._restore_scene()
         return touching
 
-    def approach_clear(self, obj: Primitive | str, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def approach_clear(self, obj: GraspObject, R: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Whether each grasp's approach sweep (trial step 1) is free of contact with ``obj``: bool [N]."""
         R, t = check_poses(R, t)
         self.load(obj)
@@ -323,55 +341,71 @@ def _smooth(steps: int) -> np.ndarray:
 class GraspJob:
     """A batch of grasps on one object for ``evaluate_grasps``: R [N,3,3], t [N,3] in the object frame."""
 
-    obj: Primitive | str
+    obj: GraspObject
     R: np.ndarray
     t: np.ndarray
     seed: int
     config: TrialConfig = field(default_factory=TrialConfig)
 
 
-_worker_evaluators: dict[TrialConfig, GraspEvaluator] = {}
-"""Evaluators of a pool worker process, one per trial config, kept for the process's lifetime."""
+_process_evaluators: dict[TrialConfig, GraspEvaluator] = {}
+"""This process's evaluators, one per trial config (a pool worker keeps them for its lifetime)."""
+
+
+def process_evaluator(config: TrialConfig) -> GraspEvaluator:
+    """This process's evaluator for ``config``, created on first use."""
+    if config not in _process_evaluators:
+        _process_evaluators[config] = GraspEvaluator(config)
+    return _process_evaluators[config]
 
 
 def _run_job(job: GraspJob) -> np.ndarray:
-    """Evaluate one job with this worker's evaluator for the job's config (created on first use)."""
-    if job.config not in _worker_evaluators:
-        _worker_evaluators[job.config] = GraspEvaluator(job.config)
-    return _worker_evaluators[job.config].evaluate(job.obj, job.R, job.t, job.seed)
+    return process_evaluator(job.config).evaluate(job.obj, job.R, job.t, job.seed)
 
 
-def evaluate_grasps(
-    jobs: Sequence[GraspJob], workers: int = 1, progress: Callable[[int], object] | None = None
-) -> list[np.ndarray]:
-    """Success arrays (bool [N_i]) of ``jobs``, in order, on ``workers`` processes (spawned, so safe to
-    call from a process that holds threads, e.g. torch's; a calling script needs the usual
-    ``if __name__ == "__main__":`` guard). Results equal a single-process run's.
+def run_in_workers(
+    fn: Callable[[Job], Result],
+    jobs: Sequence[Job],
+    workers: int = 1,
+    progress: Callable[[int], object] | None = None,
+) -> list[Result]:
+    """``[fn(job) for job in jobs]`` on ``workers`` processes, in order (spawned, so safe to call from a
+    process that holds threads, e.g. torch's; a calling script needs the usual ``if __name__ ==
+    "__main__":`` guard).  ``fn`` (a module-level function) gets its simulator from
+    :func:`process_evaluator`; in-process, the evaluators it made are closed at the end.
 
     ``progress``: optional callable taking the number of jobs just finished (e.g. a tqdm ``update``).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    for job in jobs:
-        check_poses(job.R, job.t)
-        resolve_object(job.obj)
-    out: list[np.ndarray] = []
+    out: list[Result] = []
     if workers == 1 or len(jobs) <= 1:
-        evaluators: dict[TrialConfig, GraspEvaluator] = {}
+        before = set(_process_evaluators)
         try:
             for job in jobs:
-                if job.config not in evaluators:
-                    evaluators[job.config] = GraspEvaluator(job.config)
-                out.append(evaluators[job.config].evaluate(job.obj, job.R, job.t, job.seed))
+                out.append(fn(job))
                 if progress is not None:
                     progress(1)
         finally:
-            for ev in evaluators.values():
-                ev.close()
+            for config in set(_process_evaluators) - before:
+                _process_evaluators.pop(config).close()
         return out
     with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-        for res in pool.imap(_run_job, jobs, chunksize=1):
+        for res in pool.imap(fn, jobs, chunksize=1):
             out.append(res)
             if progress is not None:
                 progress(1)
     return out
+
+
+def evaluate_grasps(
+    jobs: Sequence[GraspJob], workers: int = 1, progress: Callable[[int], object] | None = None
+) -> list[np.ndarray]:
+    """Success arrays (bool [N_i]) of ``jobs``, in order, on ``workers`` processes (:func:`run_in_workers`).
+    Results equal a single-process run's."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    for job in jobs:
+        check_poses(job.R, job.t)
+        resolve_object(job.obj)
+    return run_in_workers(_run_job, jobs, workers, progress)

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
-from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator
+from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator, GraspObject
 from robo_flows_envs.grasp_sim.gripper import MAX_OPENING
-from robo_flows_envs.grasp_sim.objects import Primitive
 
 
 def render_grasps(
-    obj: Primitive | str,
+    obj: GraspObject,
     R: np.ndarray,
     t: np.ndarray,
     path: str | Path,

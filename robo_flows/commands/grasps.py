@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from robo_flows.commands.options import positive_int
+from robo_flows.commands.options import positive_float, positive_int
 from robo_flows.commands.output import claim_output
 from robo_flows.commands.train import add_training_arguments, run_training_command
 
@@ -53,35 +53,69 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --- generate ------------------------------------------------------------------------------------------
+def object_set(text: str) -> int | str:
+    """``--objects``: a number of primitives, or a mesh set ("meshes" = the training split, "train", "val",
+    "held-out")."""
+    if text in ("meshes", "train", "val", "held-out"):
+        return "train" if text == "meshes" else text
+    return positive_int(text)
+
+
 def _generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="grasp file (HDF5) to write")
     parser.add_argument("--seed", type=int, required=True, help="seeds objects, grasps and trials")
-    parser.add_argument(
-        "--objects", type=positive_int, default=50, help="number of primitive objects (default 50)"
-    )
-    parser.add_argument(
-        "--grasps-per-object", type=positive_int, default=100, help="analytic grasps per object (100)"
-    )
+    parser.add_argument("--objects", type=object_set, default=50, metavar="N|meshes|train|val|held-out",
+                        help="N primitive objects (default 50), or a mesh split with antipodal grasps and "
+                        "point clouds ('meshes' = train)")  # fmt: skip
+    parser.add_argument("--max-objects", type=positive_int, help="meshes: only the first N of the split")
+    parser.add_argument("--grasps-per-object", type=positive_int, default=100, help="grasps per object (100)")
+    parser.add_argument("--views", type=positive_int, default=4, help="meshes: partial clouds per object (4)")
+    parser.add_argument("--points", type=positive_int, default=1024, help="meshes: points per cloud (1024)")
+    parser.add_argument("--point-noise", type=float, default=0.0, help="meshes: point noise σ in metres (0)")
     parser.add_argument("--workers", type=positive_int, default=2, help="simulator processes (default 2)")
-    parser.add_argument("--held-out", action="store_true", help="draw sizes from the held-out bands")
+    parser.add_argument("--held-out", action="store_true", help="primitives: sizes from the held-out bands")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from robo_flows_envs.grasp_sim.generation import generate_grasp_dataset
+    from robo_flows_envs.grasp_sim.generation import (
+        generate_grasp_dataset,
+        generate_mesh_dataset,
+        mesh_objects,
+    )
+    from robo_flows_envs.grasp_sim.meshes import mesh_split
     from tqdm import tqdm
 
-    claim_output(args.out, force=args.force, kind="file")
-    with tqdm(total=args.objects, unit="object", desc="simulating grasps") as bar:
-        summary = generate_grasp_dataset(
-            args.out,
-            seed=args.seed,
-            objects=args.objects,
-            grasps_per_object=args.grasps_per_object,
-            workers=args.workers,
-            progress=bar.update,
-            held_out=args.held_out,
-        )
+    if isinstance(args.objects, int):
+        claim_output(args.out, force=args.force, kind="file")
+        with tqdm(total=args.objects, unit="object", desc="simulating grasps") as bar:
+            summary = generate_grasp_dataset(
+                args.out,
+                seed=args.seed,
+                objects=args.objects,
+                grasps_per_object=args.grasps_per_object,
+                workers=args.workers,
+                progress=bar.update,
+                held_out=args.held_out,
+            )
+    else:
+        if args.point_noise < 0:
+            raise ValueError(f"--point-noise must be >= 0 metres, got {args.point_noise}")
+        objects = mesh_objects(mesh_split(args.objects)[: args.max_objects])  # loads and checks every mesh
+        claim_output(args.out, force=args.force, kind="file")
+        with tqdm(total=len(objects), unit="object", desc="labelling meshes") as bar:
+            summary = generate_mesh_dataset(
+                args.out,
+                objects,
+                seed=args.seed,
+                grasps_per_object=args.grasps_per_object,
+                views=args.views,
+                points=args.points,
+                point_noise=args.point_noise,
+                workers=args.workers,
+                progress=bar.update,
+                split=args.objects,
+            )
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -151,7 +185,13 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, required=True, help="seeds the held-out objects, draws and trials"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json")
-    parser.add_argument("--objects", type=positive_int, default=10, help="held-out primitives (default 10)")
+    parser.add_argument("--objects", type=object_set, default=10, metavar="N|held-out|val|train",
+                        help="N held-out primitives (descriptor models, default 10) or a mesh split "
+                        "(point-cloud models)")  # fmt: skip
+    parser.add_argument("--max-objects", type=positive_int, help="meshes: only the first N of the split")
+    parser.add_argument("--views", type=view_list, default=("full", "partial"),
+                        help="meshes: clouds to condition on, comma separated (full,partial)")  # fmt: skip
+    parser.add_argument("--points", type=positive_int, default=1024, help="meshes: points per cloud (1024)")
     parser.add_argument(
         "--samples", type=positive_int, default=100, help="sampled grasps simulated per object (100)"
     )
@@ -169,6 +209,85 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=positive_int, default=2, help="simulator processes (default 2)")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT folder")
+
+
+def view_list(text: str) -> tuple[str, ...]:
+    """``--views full,partial``."""
+    views = tuple(v.strip() for v in text.split(",") if v.strip())
+    if not views or any(v not in ("full", "partial") for v in views):
+        raise argparse.ArgumentTypeError(f"views are 'full' and/or 'partial', comma separated; got {text!r}")
+    return views
+
+
+def evaluate_on_meshes(
+    model,
+    names: list[str],
+    seed: int,
+    views: tuple[str, ...],
+    points: int,
+    samples: int,
+    coverage_samples: int,
+    workers: int,
+    progress: Callable[[int], object] | None = None,
+) -> dict:
+    """``grasps eval --objects held-out``: a point-cloud model on mesh objects, per view.
+
+    Per object (numpy generator seeded by ``seed``): its full cloud, one partial cloud from a random camera,
+    and ``samples`` antipodal candidates (the baseline, and its successes the verified grasp set).  Per view
+    (torch seeded by ``seed``): ``samples`` model draws (simulated, ranked by log-density) and
+    ``coverage_samples`` draws for coverage.  ``results[view]`` holds the means of
+    ``robo_flows.grasps.evaluation.cloud_object_metrics``.
+    """
+    import numpy as np
+    import torch
+    from robo_flows_envs.grasp_sim.antipodal import antipodal_grasps
+    from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator, GraspJob, evaluate_grasps
+    from robo_flows_envs.grasp_sim.generation import mesh_objects
+    from robo_flows_envs.grasp_sim.point_clouds import full_cloud, partial_cloud
+
+    from robo_flows.grasps.evaluation import cloud_object_metrics, measure_sampling_speed, summarize_view
+
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    objects, clouds, reference, skipped = [], [], [], []
+    with GraspEvaluator() as ev:
+        for obj in mesh_objects(names):
+            try:
+                ref = antipodal_grasps(ev, obj, rng, samples)
+            except RuntimeError:
+                skipped.append(obj.name)
+                continue
+            objects.append(obj)
+            reference.append(ref)
+            clouds.append(
+                {"full": full_cloud(obj, rng, points), "partial": partial_cloud(ev, obj, rng, points)}
+            )
+    if not objects:
+        raise ValueError(f"no antipodal grasp candidates on any of {names}")
+    drawn: dict[str, list] = {v: [] for v in views}
+    for v in views:
+        for cloud in clouds:
+            cond = torch.from_numpy(cloud[v])
+            R, t = model.sample(cond, samples)
+            with torch.no_grad():
+                log_prob = model.log_prob(R, t, cond).numpy()
+            cover = model.sample(cond, coverage_samples)
+            drawn[v].append(((R.double().numpy(), t.double().numpy()), log_prob,
+                             tuple(x.double().numpy() for x in cover)))  # fmt: skip
+    jobs = [GraspJob(o, *ref, seed) for o, ref in zip(objects, reference, strict=True)]
+    jobs += [GraspJob(o, *d[0], seed) for v in views for o, d in zip(objects, drawn[v], strict=True)]
+    outcomes = evaluate_grasps(jobs, workers=workers, progress=progress)
+    ref_ok, rest = outcomes[: len(objects)], outcomes[len(objects) :]
+    results: dict = {"seed": seed, "objects": [o.spec for o in objects], "skipped": skipped}
+    for j, v in enumerate(views):
+        ok = rest[j * len(objects) : (j + 1) * len(objects)]
+        rows = []
+        for o, c, ref, r_ok, d, s_ok in zip(objects, clouds, reference, ref_ok, drawn[v], ok, strict=True):
+            metrics = cloud_object_metrics(model, torch.from_numpy(c[v]), ref, r_ok, d[0], d[1], s_ok, d[2])
+            rows.append({"object": o.spec, **metrics})
+        speed = measure_sampling_speed(model, torch.from_numpy(clouds[0][v]), n=1000)
+        results[v] = {**summarize_view(rows, speed), "per_object": rows}
+    return results
 
 
 def evaluate_on_primitives(
@@ -234,29 +353,51 @@ def _eval(args: argparse.Namespace) -> int:
 
     check_eval_sizes(args.samples, args.candidates, args.top_k, args.reference, args.coverage_samples)
     model, _ = GraspFlow.from_checkpoint(args.checkpoint)
-    claim_output(args.out, force=args.force, kind="dir")
-    with tqdm(total=4 * args.objects, unit="set", desc="simulating grasps") as bar:
-        results = evaluate_on_primitives(
-            model,
-            args.seed,
-            objects=args.objects,
-            samples=args.samples,
-            candidates=args.candidates,
-            top_k=args.top_k,
-            reference=args.reference,
-            coverage_samples=args.coverage_samples,
-            workers=args.workers,
-            progress=bar.update,
+    on_meshes = isinstance(args.objects, str)
+    if on_meshes != model.uses_points:
+        raise ValueError(
+            f"{args.checkpoint} is a {model.cfg.encoder} model: evaluate it with "
+            + ("--objects held-out (mesh objects)" if model.uses_points else "--objects N (primitives)")
         )
+    if on_meshes:
+        from robo_flows_envs.grasp_sim.meshes import mesh_split
+
+        names = mesh_split(args.objects)[: args.max_objects]
+    claim_output(args.out, force=args.force, kind="dir")
+    if on_meshes:
+        with tqdm(total=len(names) * (1 + len(args.views)), unit="set", desc="simulating grasps") as bar:
+            results = evaluate_on_meshes(model, names, args.seed, args.views, args.points, args.samples,
+                                         args.coverage_samples, args.workers, bar.update)  # fmt: skip
+    else:
+        with tqdm(total=4 * args.objects, unit="set", desc="simulating grasps") as bar:
+            results = evaluate_on_primitives(
+                model,
+                args.seed,
+                objects=args.objects,
+                samples=args.samples,
+                candidates=args.candidates,
+                top_k=args.top_k,
+                reference=args.reference,
+                coverage_samples=args.coverage_samples,
+                workers=args.workers,
+                progress=bar.update,
+            )
     results["checkpoint"] = str(args.checkpoint)
     results_path = args.out / "results.json"
     with atomic_write(results_path) as tmp:
         tmp.write_text(json.dumps(results, indent=2))
-    print(f"{'metric':28s} {'value':>10s}  target")
-    for name in EVAL_HEADLINE:
-        print(f"{name:28s} {results[name]:10.4g}")
-    for name, t in results["targets"].items():
-        print(f"{name:28s} {t['value']:10.4g}  {t['target']:8s} {'met' if t['met'] else 'NOT met'}")
+    if on_meshes:
+        keys = ("success_rate", "top_decile_success_rate", "baseline_success_rate", "coverage_2cm_15deg",
+                "emd", "nll", "samples_per_s")  # fmt: skip
+        print(f"{'metric':26s} " + " ".join(f"{v:>10s}" for v in args.views))
+        for key in keys:
+            print(f"{key:26s} " + " ".join(f"{results[v][key]:10.4g}" for v in args.views))
+    else:
+        print(f"{'metric':28s} {'value':>10s}  target")
+        for name in EVAL_HEADLINE:
+            print(f"{name:28s} {results[name]:10.4g}")
+        for name, t in results["targets"].items():
+            print(f"{name:28s} {t['value']:10.4g}  {t['target']:8s} {'met' if t['met'] else 'NOT met'}")
     print(f"wrote {results_path}")
     return 0
 
@@ -264,47 +405,90 @@ def _eval(args: argparse.Namespace) -> int:
 # --- sample --------------------------------------------------------------------------------------------
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="grasp checkpoint (best.pt / last.pt)")
-    parser.add_argument("--object", required=True, help="primitive spec, e.g. box:0.05,0.04,0.12 (metres)")
-    parser.add_argument("--n", type=positive_int, default=500, help="number of grasps (default 500)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--object", help="primitive spec, e.g. box:0.05,0.04,0.12 (metres)")
+    which.add_argument(
+        "--mesh", help="mesh file (.obj, .stl, .urdf) or pybullet_data name (point-cloud models)"
+    )
+    parser.add_argument("--scale", type=positive_float, default=1.0,
+                        help="--mesh: metres per file unit (default 1: the file is in metres)")  # fmt: skip
+    parser.add_argument("--partial", action="store_true",
+                        help="condition on one depth camera's view, not the full cloud")  # fmt: skip
+    parser.add_argument("--points", type=positive_int, default=1024, help="points per cloud (1024)")
+    parser.add_argument("--n", type=positive_int, default=500, help="number of grasps drawn (default 500)")
+    parser.add_argument("--top", type=positive_int, help="keep the K best by log-density (default: all n)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the grasps and pictures")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and camera seed (default 0)")
     parser.add_argument("--render", type=int, default=4, help="best grasps shown in the PyBullet render (4)")
     parser.add_argument("--force", action="store_true", help="replace an existing OUT folder")
 
 
 def _sample(args: argparse.Namespace) -> int:
-    """Writes OUT/grasps.npz (rotations [n,3,3], translations [n,3] in the object frame, log_prob [n],
-    object), OUT/grasps.png (the first 60 grasps over the object, coloured by log-density) and
-    OUT/render.png (PyBullet frames of the Panda hand at the ``--render`` best-ranked grasps)."""
+    """Writes, sorted by log-density (best first; the ``--top`` best when given): OUT/grasps.npz
+    (rotations [k,3,3], translations [k,3] in the object frame and units of the object as given — a mesh
+    file's units times ``--scale`` —, TCP convention of ``grasp_sim.gripper``; log_prob [k]; object; the
+    points conditioned on), OUT/grasps.json (the same as lists), OUT/grasps.png (the first 60 grasps over
+    the object, coloured by log-density) and OUT/render.png (PyBullet frames of the Panda hand at the
+    ``--render`` best grasps)."""
     import numpy as np
     import torch
+    from robo_flows_envs.grasp_sim.evaluator import GraspEvaluator
+    from robo_flows_envs.grasp_sim.meshes import load_trimesh, resolve_mesh
     from robo_flows_envs.grasp_sim.objects import describe, parse_object_spec
+    from robo_flows_envs.grasp_sim.point_clouds import full_cloud, partial_cloud
     from robo_flows_envs.grasp_sim.render import render_grasps
 
     from robo_flows.atomic import atomic_write
     from robo_flows.grasps.model import GraspFlow
     from robo_flows.grasps.plots import plot_grasps
 
-    if args.n < 1 or args.render < 0:
-        raise ValueError(f"--n must be >= 1 and --render >= 0, got {args.n} and {args.render}")
-    prim = parse_object_spec(args.object)
+    if args.render < 0:
+        raise ValueError(f"--render must be >= 0, got {args.render}")
+    obj = parse_object_spec(args.object) if args.object else resolve_mesh(args.mesh, args.scale)
     model, _ = GraspFlow.from_checkpoint(args.checkpoint)
+    rng = np.random.default_rng(args.seed)
+    if model.uses_points:
+        if args.partial:
+            with GraspEvaluator() as ev:
+                points = partial_cloud(ev, obj, rng, args.points)
+        else:
+            points = full_cloud(obj, rng, args.points)  # loads and checks a mesh file
+        condition = torch.from_numpy(points)
+    elif args.mesh:
+        raise ValueError(f"{args.checkpoint} is conditioned on primitive descriptors; --mesh needs a "
+                         "point-cloud model (model.encoder=pointnet)")  # fmt: skip
+    else:
+        points, condition = None, torch.from_numpy(describe(obj))
     claim_output(args.out, force=args.force, kind="dir")
     torch.manual_seed(args.seed)
-    d = torch.from_numpy(describe(prim))
-    R, t = model.sample(d, args.n)
+    R, t = model.sample(condition, args.n)
     with torch.no_grad():
-        log_prob = model.log_prob(R, t, d.expand(args.n, -1)).numpy()
-    R, t = R.numpy(), t.numpy()
+        log_prob = model.log_prob(R, t, condition).numpy()
+    best = np.argsort(-log_prob)[: args.top]
+    R, t, log_prob = R.numpy()[best], t.numpy()[best], log_prob[best]
+    spec = obj.spec
     args.out.mkdir(parents=True, exist_ok=True)
+    arrays = {"rotations": R, "translations": t, "log_prob": log_prob, "object": spec}
+    if points is not None:
+        arrays["points"] = points
     with atomic_write(args.out / "grasps.npz") as tmp, open(tmp, "wb") as f:
-        np.savez(f, rotations=R, translations=t, log_prob=log_prob, object=prim.spec)
-    plot_grasps(prim.kind, prim.dims, R, t, args.out / "grasps.png", scores=log_prob)
-    written = ["grasps.npz", "grasps.png"]
+        np.savez(f, **arrays)
+    listed = [{"rotation": Ri.tolist(), "translation": ti.tolist(), "log_prob": float(lp)}
+              for Ri, ti, lp in zip(R, t, log_prob, strict=True)]  # fmt: skip
+    with atomic_write(args.out / "grasps.json") as tmp:
+        tmp.write_text(json.dumps({"object": spec, "frame": "object (mesh file frame, units x scale)",
+                                   "tcp": "columns x = y × z, y closing, z approach; origin between pads",
+                                   "grasps": listed}, indent=1))  # fmt: skip
+    if args.object and not model.uses_points:
+        plot_grasps(obj.kind, obj.dims, R, t, args.out / "grasps.png", scores=log_prob)
+    else:
+        extents = obj.dims if args.object else tuple(load_trimesh(obj).extents)
+        plot_grasps("points", extents, R, t, args.out / "grasps.png", scores=log_prob, points=points,
+                    title=f"{spec}: {min(len(R), 60)} best grasps")  # fmt: skip
+    written = ["grasps.npz", "grasps.json", "grasps.png"]
     if args.render:
-        best = np.argsort(-log_prob)[: args.render]
-        render_grasps(prim, R[best], t[best], args.out / "render.png")
+        render_grasps(obj, R[: args.render], t[: args.render], args.out / "render.png")
         written.append("render.png")
-    print(json.dumps({"object": prim.spec, "n": args.n, "mean_log_prob": float(log_prob.mean()),
+    print(json.dumps({"object": spec, "n": args.n, "kept": len(R), "best_log_prob": float(log_prob[0]),
                       "out": str(args.out), "files": written}, indent=2))  # fmt: skip
     return 0

@@ -13,6 +13,16 @@ Layout (``format_version`` 1)::
     translations        float32 [N, 3]     TCP position in the object frame, metres
     success             bool [N]           outcome of the simulated trial
 
+Optional, for mesh objects and point-cloud models (written together or not at all)::
+
+    objects/source      str [M]            what the object was loaded from: a pybullet_data name or a mesh
+                                           file, or the primitive spec
+    objects/scale       float64 [M]        metres per mesh-file unit (1 for primitives)
+    objects/points      float32 [M, P, 3]  full point cloud per object (object frame, metres)
+    objects/partial_points float32 [M, V, P, 3]  V single-camera point clouds per object
+
+Mesh objects have kind "mesh", their bounding-box extents as dims, and K = 0 descriptor features.
+
 Only h5py is needed (no simulator).  The writer validates what it is given with the reader's checks and
 writes atomically (temp file + rename, ``robo_flows.atomic.atomic_write``), so a file it wrote always reads.
 """
@@ -50,6 +60,14 @@ class GraspData:
     rotations: np.ndarray
     translations: np.ndarray
     success: np.ndarray
+    object_source: tuple[str, ...] | None = None
+    object_scale: np.ndarray | None = None
+    object_points: np.ndarray | None = None
+    object_partial_points: np.ndarray | None = None
+
+    @property
+    def has_clouds(self) -> bool:
+        return self.object_points is not None
 
     @property
     def descriptor_dim(self) -> int:
@@ -91,10 +109,32 @@ def read_grasp_file(path: str | os.PathLike) -> GraspData:
             rotations=np.asarray(f["rotations"][()], dtype=np.float32),
             translations=np.asarray(f["translations"][()], dtype=np.float32),
             success=np.asarray(f["success"][()], dtype=bool),
+            **_read_clouds(f, path),
         )
         declared = _plain(f.attrs.get("descriptor_dim"))
     _check(data, declared)
     return data
+
+
+CLOUD_DATASETS = ("objects/source", "objects/scale", "objects/points", "objects/partial_points")
+
+
+def _read_clouds(f: h5py.File, path: str) -> dict[str, Any]:
+    """The optional object clouds: all four datasets or none."""
+    present = [n for n in CLOUD_DATASETS if n in f]
+    if not present:
+        return {}
+    if len(present) != len(CLOUD_DATASETS):
+        missing = sorted(set(CLOUD_DATASETS) - set(present))
+        raise DataError(f"{path} has {present} but lacks {missing} (the object clouds come together)")
+    return {
+        "object_source": tuple(
+            s.decode() if isinstance(s, bytes) else str(s) for s in f["objects/source"][()]
+        ),
+        "object_scale": np.asarray(f["objects/scale"][()], dtype=np.float64),
+        "object_points": np.asarray(f["objects/points"][()], dtype=np.float32),
+        "object_partial_points": np.asarray(f["objects/partial_points"][()], dtype=np.float32),
+    }
 
 
 def _plain(value):
@@ -118,7 +158,20 @@ def _check(d: GraspData, declared_dim) -> None:
     if n and (d.object_index.min() < 0 or d.object_index.max() >= m):
         raise DataError(f"{d.path}: object_index must lie in [0, {m}), got values in "
                          f"[{d.object_index.min()}, {d.object_index.max()}]")  # fmt: skip
-    for name, value in (("translations", d.translations), ("objects/descriptor", d.object_descriptor)):
+    finite = [("translations", d.translations), ("objects/descriptor", d.object_descriptor)]
+    if d.has_clouds:
+        points, partial = d.object_points, d.object_partial_points
+        if points.ndim != 3 or points.shape[0] != m or points.shape[2] != 3:
+            raise DataError(f"{d.path}: objects/points has shape {list(points.shape)}, expected [{m}, P, 3]")
+        if partial.ndim != 4 or partial.shape[0] != m or partial.shape[2:] != points.shape[1:]:
+            raise DataError(
+                f"{d.path}: objects/partial_points has shape {list(partial.shape)}, expected "
+                f"[{m}, V, {points.shape[1]}, 3]"
+            )
+        if len(d.object_source) != m or d.object_scale.shape != (m,):
+            raise DataError(f"{d.path}: objects/source and objects/scale must hold {m} entries")
+        finite += [("objects/points", points), ("objects/partial_points", partial)]
+    for name, value in finite:
         if not np.isfinite(value).all():
             raise DataError(f"{d.path}: {name} holds NaN or inf")
     try:
@@ -137,12 +190,17 @@ def write_grasp_file(
     rotations: np.ndarray,
     translations: np.ndarray,
     success: np.ndarray,
+    object_source: tuple[str, ...] | list[str] | None = None,
+    object_scale: np.ndarray | None = None,
+    object_points: np.ndarray | None = None,
+    object_partial_points: np.ndarray | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a grasp file (layout in the module docstring) atomically at ``path``, replacing any file there.
 
     The arrays are cast to the layout's dtypes and checked as the reader checks them (DataError naming the
-    problem, nothing written).  ``attrs`` are extra root attributes (scalars or strings); the format's own
+    problem, nothing written).  The four object-cloud arrays are given together or not at all.
+    ``attrs`` are extra root attributes (scalars or strings); the format's own
     (format_version, kind, descriptor_dim) are set here and may not be passed.  Callers that must not
     overwrite a user's file check first (``robo_flows.commands.output.claim_output``).
     """
@@ -163,6 +221,7 @@ def write_grasp_file(
         rotations=np.asarray(rotations, dtype=np.float32),
         translations=np.asarray(translations, dtype=np.float32),
         success=np.asarray(success, dtype=bool),
+        **_cloud_arrays(path, object_source, object_scale, object_points, object_partial_points),
     )
     _check(data, data.descriptor_dim)
     arrays = {
@@ -174,6 +233,11 @@ def write_grasp_file(
         "translations": data.translations,
         "success": data.success,
     }
+    if data.has_clouds:
+        arrays["objects/source"] = np.array(data.object_source, dtype=h5py.string_dtype())
+        arrays["objects/scale"] = data.object_scale
+        arrays["objects/points"] = data.object_points
+        arrays["objects/partial_points"] = data.object_partial_points
     with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update(
             {"format_version": GRASP_FORMAT_VERSION, "kind": GRASP_FILE_KIND,
@@ -182,3 +246,18 @@ def write_grasp_file(
         for name, value in arrays.items():
             f.create_dataset(name, data=value)
     return path
+
+
+def _cloud_arrays(path: Path, source, scale, points, partial) -> dict[str, Any]:
+    given = [v is not None for v in (source, scale, points, partial)]
+    if not any(given):
+        return {}
+    if not all(given):
+        raise DataError(f"{path}: object_source, object_scale, object_points and object_partial_points come "
+                        "together (some were given, some not)")  # fmt: skip
+    return {
+        "object_source": tuple(str(s) for s in source),
+        "object_scale": np.asarray(scale, dtype=np.float64),
+        "object_points": np.asarray(points, dtype=np.float32),
+        "object_partial_points": np.asarray(partial, dtype=np.float32),
+    }

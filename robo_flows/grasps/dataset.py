@@ -7,6 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 from robo_flows.data.grasp_file import GraspData
+from robo_flows.errors import DataError
 
 
 def split_objects(num_objects: int, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -20,13 +21,35 @@ def split_objects(num_objects: int, valid_fraction: float, seed: int) -> tuple[n
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
+def object_clouds(data: GraspData, view: str) -> torch.Tensor:
+    """The clouds a point-cloud model learns from, [M, C, P, 3]: C = 1 ("full"), V ("partial") or V + 1
+    ("both", the full cloud first)."""
+    if not data.has_clouds:
+        raise DataError(
+            f"{data.path} holds no object point clouds (objects/points); generate it with "
+            "`robo-flows grasps generate --objects meshes`, or train a descriptor model"
+        )
+    full = torch.from_numpy(data.object_points)[:, None]
+    partial = torch.from_numpy(data.object_partial_points)
+    return {"full": full, "partial": partial, "both": torch.cat((full, partial), dim=1)}[view]
+
+
 class GraspDataset(Dataset):
     """Grasps of the given objects (successful ones only with ``success_only``) as training items.
 
-    Item ``i``: ``{"rotation": [3, 3], "translation": [3], "descriptor": [K]}`` float32 tensors.
+    Item ``i``: ``{"rotation": [3, 3], "translation": [3], "descriptor": [K]}`` float32 tensors; with
+    ``view`` (a point-cloud model) also ``"points"`` [P, 3], one of the object's clouds
+    (:func:`object_clouds`; grasp i takes cloud i mod C, so every view is used), and ``"cloud"``, the id
+    object · C + view of that cloud.
     """
 
-    def __init__(self, data: GraspData, objects: np.ndarray | None = None, success_only: bool = True) -> None:
+    def __init__(
+        self,
+        data: GraspData,
+        objects: np.ndarray | None = None,
+        success_only: bool = True,
+        view: str | None = None,
+    ) -> None:
         keep = (
             np.ones(len(data.success), dtype=bool) if objects is None else np.isin(data.object_index, objects)
         )
@@ -36,14 +59,25 @@ class GraspDataset(Dataset):
         self.rows = np.flatnonzero(keep)
         self.rotations = torch.from_numpy(data.rotations[self.rows])
         self.translations = torch.from_numpy(data.translations[self.rows])
-        self.descriptors = torch.from_numpy(data.object_descriptor[data.object_index[self.rows]])
+        obj = torch.from_numpy(data.object_index[self.rows])
+        self.descriptors = torch.from_numpy(data.object_descriptor)[obj]
+        self.clouds = None if view is None else object_clouds(data, view)
+        if self.clouds is not None:
+            per_object = self.clouds.shape[1]
+            self.cloud_ids = obj * per_object + torch.arange(len(obj)) % per_object
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {
+        item = {
             "rotation": self.rotations[i],
             "translation": self.translations[i],
             "descriptor": self.descriptors[i],
         }
+        if self.clouds is not None:
+            cloud = self.cloud_ids[i]
+            per_object = self.clouds.shape[1]
+            item["points"] = self.clouds[cloud // per_object, cloud % per_object]
+            item["cloud"] = cloud
+        return item

@@ -1,4 +1,5 @@
-"""Matplotlib 3-D pictures of parallel-jaw grasps over a primitive object (box, cylinder, sphere).
+"""Matplotlib 3-D pictures of parallel-jaw grasps over an object: a primitive (box, cylinder, sphere) drawn as
+its surface, or any object (kind "points") drawn as its point cloud.
 
 A grasp (R, t) is the TCP pose in the object frame: the jaws close along y = R[:, 1] and approach along
 z = R[:, 2].  It is drawn as a fork: two fingers at ±``opening``/2 along y reaching from ``finger`` metres
@@ -15,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-OBJECT_KINDS = ("box", "cylinder", "sphere")
+OBJECT_KINDS = ("box", "cylinder", "sphere", "points")
 
 
 def gripper_segments(R: np.ndarray, t: np.ndarray, opening: float = 0.08, finger: float = 0.05) -> np.ndarray:
@@ -42,9 +43,14 @@ def _object_surface(kind: str, dims: tuple[float, ...]):
     raise ValueError(f"no surface for kind {kind!r}")
 
 
-def _draw_object(ax, kind: str, dims: tuple[float, ...]) -> None:
+def _draw_object(ax, kind: str, dims: tuple[float, ...], points: np.ndarray | None) -> None:
     if kind not in OBJECT_KINDS:
         raise ValueError(f"unknown object kind {kind!r}; expected one of {OBJECT_KINDS}")
+    if kind == "points":
+        if points is None:
+            raise ValueError('kind "points" needs the object\'s points [N, 3]')
+        ax.scatter(*np.asarray(points, dtype=float).T, s=1, color="0.4", alpha=0.5)
+        return
     if kind == "box":
         half = np.asarray(dims[:3]) / 2
         corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]) * half
@@ -65,17 +71,19 @@ def plot_grasps(
     scores: np.ndarray | None = None,
     max_grasps: int = 60,
     title: str | None = None,
+    points: np.ndarray | None = None,
 ) -> Path:
     """Draw the first ``max_grasps`` grasps (R [N,3,3], t [N,3]) over the object; save a PNG at ``path``.
 
     For i.i.d. samples the first ones are a fair picture of the distribution.  With ``scores`` (e.g.
-    log-densities) each grasp is coloured by its score (viridis, low to high).
+    log-densities) each grasp is coloured by its score (viridis, low to high).  ``kind="points"`` draws
+    the object as ``points`` [N, 3] (``dims`` is then only named in the title).
     """
     R, t = np.asarray(R, dtype=float), np.asarray(t, dtype=float)
     order = np.arange(min(len(R), max_grasps))
     fig = plt.figure(figsize=(6, 6))
     ax = fig.add_subplot(projection="3d")
-    _draw_object(ax, kind, dims)
+    _draw_object(ax, kind, dims, points)
     cmap = plt.get_cmap("viridis")
     if scores is not None and len(order):
         low, high = scores[order].min(), scores[order].max()

@@ -98,3 +98,37 @@ def test_missing_and_non_hdf5_files(tmp_path):
     (tmp_path / "text.h5").write_text("not hdf5")
     with pytest.raises(DataError, match="not a readable HDF5 file"):
         read_grasp_file(tmp_path / "text.h5")
+
+
+def _clouds(objects: int = 3, points: int = 16, views: int = 2) -> dict:
+    rng = np.random.default_rng(5)
+    return {
+        "object_source": ["duck", "random_urdfs/001", "box:0.04,0.05,0.1"][:objects],
+        "object_scale": np.array([0.03, 0.01, 1.0])[:objects],
+        "object_points": rng.normal(0, 0.02, (objects, points, 3)),
+        "object_partial_points": rng.normal(0, 0.02, (objects, views, points, 3)),
+    }
+
+
+def test_object_clouds_round_trip_and_come_together(tmp_path):
+    path = tmp_path / "clouds.h5"
+    clouds = _clouds()
+    write_grasp_file(path, **_arrays(), **clouds)
+    data = read_grasp_file(path)
+    assert data.has_clouds and data.object_source == tuple(clouds["object_source"])
+    np.testing.assert_allclose(data.object_points, clouds["object_points"], atol=1e-7)
+    np.testing.assert_allclose(data.object_partial_points, clouds["object_partial_points"], atol=1e-7)
+    assert not read_grasp_file(_write_plain(tmp_path)).has_clouds
+    with pytest.raises(DataError, match="come together"):
+        write_grasp_file(tmp_path / "x.h5", **_arrays(), object_points=clouds["object_points"])
+    with pytest.raises(DataError, match=r"objects/partial_points has shape \[3, 2, 8, 3\]"):
+        bad = {**clouds, "object_partial_points": clouds["object_partial_points"][:, :, :8]}
+        write_grasp_file(tmp_path / "x.h5", **_arrays(), **bad)
+    with h5py.File(path, "r+") as f:
+        del f["objects/partial_points"]
+    with pytest.raises(DataError, match="the object clouds come together"):
+        read_grasp_file(path)
+
+
+def _write_plain(tmp_path):
+    return write_grasp_file(tmp_path / "plain.h5", **_arrays())
