@@ -77,7 +77,7 @@ def _unreadable(path: Path, exc: Exception) -> str:
             "and unpickling them can run arbitrary code; unsafe content refused (robo_flows checkpoints "
             "hold only tensors, numbers, strings and containers of them)"
         )
-    return f"{path} is not a robo_flows checkpoint (not a readable torch file: corrupt, truncated or other)"
+    return f"{path} is not a robo_flows checkpoint (not a readable torch file: corrupt or truncated?)"
 
 
 def weights_of(state: dict[str, Any]) -> dict[str, torch.Tensor]:

@@ -36,7 +36,7 @@ def test_missing_file_is_file_not_found(tmp_path):
 def test_corrupt_and_truncated_files_are_checkpoint_errors(tmp_path):
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x00not a checkpoint" * 10)
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="not a robo_flows checkpoint"):
         load_checkpoint(garbage)
     good = save_checkpoint(_state(), tmp_path / "good.pt")
     truncated = tmp_path / "truncated.pt"
@@ -46,10 +46,11 @@ def test_corrupt_and_truncated_files_are_checkpoint_errors(tmp_path):
 
 
 def test_other_format_version_kind_or_content_are_refused(tmp_path):
+    v = FORMAT_VERSION + 1
     with pytest.raises(
-        CheckpointError, match=f"format_version 2; this robo_flows reads format_version {FORMAT_VERSION}"
+        CheckpointError, match=f"format_version {v}; this robo_flows reads format_version {FORMAT_VERSION}"
     ):
-        load_checkpoint(save_checkpoint(_state(format_version=2), tmp_path / "v2.pt"))
+        load_checkpoint(save_checkpoint(_state(format_version=v), tmp_path / "other.pt"))
     grasp = save_checkpoint(_state(kind="grasp"), tmp_path / "grasp.pt")
     with pytest.raises(CheckpointError, match="holds a 'grasp' model, expected a 'policy'"):
         load_checkpoint(grasp)
@@ -68,5 +69,5 @@ class _Payload:
 def test_arbitrary_objects_are_not_unpickled(tmp_path):
     path = tmp_path / "unsafe.pt"
     torch.save(_state(extra=_Payload()), path)
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="not a robo_flows checkpoint.*unsafe content refused"):
         load_checkpoint(path)
