@@ -119,6 +119,7 @@ def test_a_failed_run_can_be_retried_into_the_same_folder(demos, preset, tmp_pat
 def test_force_removes_nothing_before_the_config_and_the_data_are_validated(preset, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--config", str(preset), "--out", str(out)]) == 0
+    capsys.readouterr()  # the successful run's progress lines and summary
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = tmp_path / "typo.hdf5"
     for overrides in ([f"data.path={bad}"], ["train.lr=inf"], ["train.batch_size=100000"]):
@@ -141,6 +142,7 @@ def test_non_empty_folder_is_refused_without_force_and_replaced_with_it(preset, 
 def test_refused_resume_leaves_the_runs_config_yaml_as_it_was(preset, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--config", str(preset), "--out", str(out)]) == 0
+    capsys.readouterr()  # the successful run's progress lines and summary
     config_yaml = (out / "config.yaml").read_bytes()
     last = (out / "checkpoints" / "last.pt").read_bytes()
     resume = ["train", "--config", str(preset), "train.lr=0.5", "--resume", "--out", str(out)]
@@ -169,6 +171,8 @@ def test_rollout_selection_reads_success_where_train_success_key_says(preset, tm
     rollouts.append("train.select_by=rollout_success")
     args = ["train", "--config", str(preset), *rollouts]
     assert main([*args, "--out", str(tmp_path / "auto")]) == 2
-    assert "reports no success signal" in error_line(capsys.readouterr().err, "train")
+    err = capsys.readouterr().err.splitlines()  # the steps before the first rollout print progress lines
+    assert "reports no success signal" in error_line(err[-1], "train")
+    assert all(line.startswith("train: ") for line in err[:-1])
     assert main([*args, "train.success_key=reward", "--out", str(tmp_path / "reward")]) == 0
     assert (tmp_path / "reward" / "checkpoints" / "best.pt").is_file()
