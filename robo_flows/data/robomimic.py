@@ -13,9 +13,14 @@ Layout (DESIGN.md)::
 
 ``env_args["action_low"]`` / ``["action_high"]`` are the env's ``action_space`` bounds (lists of act_dim
 numbers); the policy's action box (``robo_flows.data.action_box``).  The reader accepts any file in this
-layout (robomimic's own included): the chosen observation keys are concatenated per step in the given order,
-so an episode becomes ``obs [T, obs_dim]`` and ``actions [T, act_dim]`` (float32).  Bad content is a
+layout (robomimic's own included): the chosen state keys are concatenated per step in the given order, so an
+episode becomes ``obs [T, obs_dim]`` and ``actions [T, act_dim]`` (float32).  Chosen image keys (``*_image``)
+are checked (uint8 ``[T, H, W, 3]``, one size per key) but not read: their frames are read lazily through
+``DemoFile.frames`` (``robo_flows.data.image_windows``).  Bad content is a
 :class:`~robo_flows.errors.DataError` naming the file and the part.
+
+Image keys are written one frame per chunk (``chunks=(1, H, W, 3)``), compressed with ``IMAGE_COMPRESSION``,
+so reading a frame decodes that frame only.
 
 :func:`write_demo_file` is the one writer (the collector and the tests call it): atomic
 (``robo_flows.atomic``: a crash leaves the old file or none, the new file gets the user's umask), and it
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +41,28 @@ import numpy as np
 
 from robo_flows.atomic import atomic_write
 from robo_flows.data.action_box import check_actions_in_box, recorded_action_box
+from robo_flows.data.image_windows import (
+    IMAGE_SUFFIX,
+    FrameSource,
+    HDF5Frames,
+    is_image_key,
+    split_keys,
+)
 from robo_flows.errors import DataError
+
+__all__ = [
+    "IMAGE_SUFFIX",
+    "DemoFile",
+    "DemoRecord",
+    "Episode",
+    "default_obs_keys",
+    "read_demo_file",
+    "write_demo_file",
+]
 
 DATA_GROUP = "data"
 MASK_GROUP = "mask"
-IMAGE_SUFFIX = "_image"
+IMAGE_COMPRESSION = "lzf"  # h5py's own filter (always available); fast to decode in a training loop
 
 
 @dataclass
@@ -69,13 +91,28 @@ class Episode:
 
 @dataclass
 class DemoFile:
-    """The parts of a demo file a dataset needs, held in memory (read once per training run)."""
+    """The parts of a demo file a dataset needs: state observations and actions in memory (read once per
+    training run); camera images through ``frames`` (None without image keys), ``image_shapes`` per key.
+
+    ``obs_keys`` are the chosen keys in order, state and image keys mixed; ``Episode.obs`` concatenates the
+    state keys (:attr:`state_keys`) only.
+    """
 
     path: str
     obs_keys: list[str]
     episodes: list[Episode]
     env_args: dict[str, Any] = field(default_factory=dict)
     masks: dict[str, list[str]] = field(default_factory=dict)
+    image_shapes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    frames: FrameSource | None = None
+
+    @property
+    def state_keys(self) -> list[str]:
+        return split_keys(self.obs_keys)[0]
+
+    @property
+    def image_keys(self) -> list[str]:
+        return split_keys(self.obs_keys)[1]
 
 
 def _demo_order(name: str) -> tuple[int, str]:
@@ -120,6 +157,72 @@ def read_demo_file(path: str | Path, obs_keys: list[str] | None = None) -> DemoF
     an observation key (the message lists what the file holds), has inconsistent lengths or non-finite values.
     """
     path = str(path)
+    with h5py.File(_open_check(path), "r") as f:
+        data = f[DATA_GROUP]
+        env_args = _parse_env_args(data, path)
+        names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
+        if not names:
+            raise DataError(f"{path}: the 'data' group holds no demos")
+        available = sorted(data[names[0]]["obs"].keys()) if "obs" in data[names[0]] else []
+        keys = list(obs_keys) if obs_keys is not None else default_obs_keys(env_args, available)
+        state_keys, image_keys = split_keys(keys)
+        if not state_keys:
+            raise DataError(
+                f"{path}: the observation keys {keys} hold no state key; a policy needs at least one "
+                f"(available keys: {available})"
+            )
+        episodes = [_read_episode(data[name], name, state_keys, path) for name in names]
+        shapes = _check_images(data, names, image_keys, episodes, path)
+        masks = {}
+        if MASK_GROUP in f:
+            masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+    return DemoFile(
+        path=path,
+        obs_keys=keys,
+        episodes=episodes,
+        env_args=env_args,
+        masks=masks,
+        image_shapes=shapes,
+        frames=HDF5Frames(path) if image_keys else None,
+    )
+
+
+def _check_images(
+    data: h5py.Group, names: list[str], keys: list[str], episodes: list[Episode], path: str
+) -> dict[str, tuple[int, int, int]]:
+    """The frame shape ``(H, W, 3)`` of each image key, after checking every demo's dataset (metadata only:
+    no frame is decoded)."""
+    shapes: dict[str, tuple[int, int, int]] = {}
+    for name, episode in zip(names, episodes, strict=True):
+        obs = data[name]["obs"]
+        for key in keys:
+            if key not in obs:
+                raise DataError(
+                    f"{path}: observation key {key!r} not found in demo {name!r}; "
+                    f"available keys: {sorted(obs.keys())}"
+                )
+            ds = obs[key]
+            if ds.dtype != np.uint8 or ds.ndim != 4 or ds.shape[-1] != 3:
+                raise DataError(
+                    f"{path}: demo {name!r} obs/{key} must be uint8 [T, H, W, 3] camera images, "
+                    f"got {ds.dtype} {list(ds.shape)}"
+                )
+            if len(ds) != len(episode.actions):
+                raise DataError(
+                    f"{path}: demo {name!r} has {len(ds)} steps of obs/{key} but "
+                    f"{len(episode.actions)} actions"
+                )
+            shape = tuple(int(s) for s in ds.shape[1:])
+            if shapes.setdefault(key, shape) != shape:
+                raise DataError(
+                    f"{path}: demo {name!r} obs/{key} has frames of {list(shape)}, "
+                    f"demo {names[0]!r} of {list(shapes[key])}"
+                )
+    return shapes
+
+
+def _open_check(path: str) -> str:
+    """``path`` if it is an HDF5 file with a ``data`` group; FileNotFoundError / DataError otherwise."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"demonstration file {path!r} does not exist")
     try:
@@ -131,20 +234,7 @@ def read_demo_file(path: str | Path, obs_keys: list[str] | None = None) -> DemoF
     with f:
         if DATA_GROUP not in f:
             raise DataError(f"{path}: no 'data' group (robomimic layout); top-level keys: {sorted(f.keys())}")
-        data = f[DATA_GROUP]
-        env_args = _parse_env_args(data, path)
-        names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
-        if not names:
-            raise DataError(f"{path}: the 'data' group holds no demos")
-        available = sorted(data[names[0]]["obs"].keys()) if "obs" in data[names[0]] else []
-        keys = list(obs_keys) if obs_keys is not None else default_obs_keys(env_args, available)
-        if not keys:
-            raise DataError(f"{path}: no observation keys chosen; available keys: {available}")
-        episodes = [_read_episode(data[name], name, keys, path) for name in names]
-        masks = {}
-        if MASK_GROUP in f:
-            masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
-    return DemoFile(path=path, obs_keys=keys, episodes=episodes, env_args=env_args, masks=masks)
+    return path
 
 
 def _read_episode(demo: h5py.Group, name: str, keys: list[str], path: str) -> Episode:
@@ -208,7 +298,8 @@ def write_demo_file(
         for i, item in enumerate(episodes):
             name = f"demo_{i}"
             record = item if isinstance(item, DemoRecord) else DemoRecord(**item)
-            actions = _record_actions(record, name, path)
+            arrays = record_arrays(record, name, path)
+            actions = arrays[0]
             if i == 0:
                 box = recorded_action_box(env_args, actions.shape[1], str(path))
             if box is not None:
@@ -218,7 +309,7 @@ def write_demo_file(
                 obs_keys = keys
             elif keys != obs_keys:
                 raise DataError(f"{path}: demo {name!r} has obs keys {keys}, demo_0 has {obs_keys}")
-            _write_record(data.create_group(name), record, actions, name, path)
+            _write_record(data.create_group(name), record, arrays, name, path)
             total += len(actions)
         data.attrs["total"] = total
         data.attrs["env_args"] = env_json
@@ -229,23 +320,19 @@ def write_demo_file(
     return path
 
 
-def _record_actions(record: DemoRecord, name: str, path: Path) -> np.ndarray:
+def record_arrays(
+    record: DemoRecord, name: str, source: str | Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(actions float32 [T, A], rewards float32 [T], dones uint8 [T])`` of a record, defaults filled in
+    (rewards 0, dones 1 at the last step only); DataError naming ``source`` and demo for bad shapes or
+    NaN/inf.
+    Shared by every writer of demonstrations (robomimic here, LeRobot in ``data/lerobot.py``)."""
     actions = np.asarray(record.actions, dtype=np.float32)
     if actions.ndim != 2 or len(actions) == 0:
-        raise DataError(f"{path}: demo {name!r} needs actions [T >= 1, act_dim], got shape {actions.shape}")
+        raise DataError(f"{source}: demo {name!r} needs actions [T >= 1, act_dim], got shape {actions.shape}")
     if not np.isfinite(actions).all():
-        raise DataError(f"{path}: demo {name!r} has non-finite actions (NaN/inf)")
-    return actions
-
-
-def _write_record(group: h5py.Group, record: DemoRecord, actions: np.ndarray, name: str, path: Path) -> None:
+        raise DataError(f"{source}: demo {name!r} has non-finite actions (NaN/inf)")
     steps = len(actions)
-    for key, values in record.obs.items():
-        values = np.asarray(values)
-        if len(values) != steps:
-            raise DataError(f"{path}: demo {name!r} has {len(values)} steps of obs/{key} but {steps} actions")
-        dtype = np.uint8 if key.endswith(IMAGE_SUFFIX) else np.float32
-        group.create_dataset(f"obs/{key}", data=values.astype(dtype, copy=False))
     dones = np.zeros(steps, dtype=np.uint8) if record.dones is None else np.asarray(record.dones, np.uint8)
     if record.dones is None:
         dones[-1] = 1
@@ -254,10 +341,77 @@ def _write_record(group: h5py.Group, record: DemoRecord, actions: np.ndarray, na
     )
     for label, array in (("rewards", rewards), ("dones", dones)):
         if array.shape != (steps,):
-            raise DataError(f"{path}: demo {name!r} needs {label} [{steps}], got shape {array.shape}")
+            raise DataError(f"{source}: demo {name!r} needs {label} [{steps}], got shape {array.shape}")
+    return actions, rewards, dones
+
+
+def _write_record(
+    group: h5py.Group, record: DemoRecord, arrays: tuple[np.ndarray, ...], name: str, path: Path
+) -> None:
+    actions, rewards, dones = arrays
+    steps = len(actions)
+    for key, values in record.obs.items():
+        values = np.asarray(values)
+        if len(values) != steps:
+            raise DataError(f"{path}: demo {name!r} has {len(values)} steps of obs/{key} but {steps} actions")
+        if is_image_key(key):
+            if values.dtype != np.uint8 or values.ndim != 4 or values.shape[-1] != 3:
+                raise DataError(
+                    f"{path}: demo {name!r} obs/{key} must be uint8 [T, H, W, 3] camera images, "
+                    f"got {values.dtype} {list(values.shape)}"
+                )
+            group.create_dataset(
+                f"obs/{key}",
+                data=values,
+                chunks=(1, *values.shape[1:]),
+                compression=IMAGE_COMPRESSION,
+            )
+        else:
+            group.create_dataset(f"obs/{key}", data=values.astype(np.float32, copy=False))
     group.create_dataset("actions", data=actions)
     group.create_dataset("rewards", data=rewards)
     group.create_dataset("dones", data=dones)
     group.attrs["num_samples"] = steps
     for key, value in record.attrs.items():
         group.attrs[key] = value
+
+
+def read_demo_records(
+    path: str | Path,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]], Iterator[DemoRecord]]:
+    """``(env_args, data attrs, masks, records)`` of a file: every demo whole (all obs keys in file order,
+    actions, rewards, dones, attrs) for conversion; ``records`` reads one demo at a time."""
+    path = str(path)
+    with h5py.File(_open_check(path), "r") as f:
+        data = f[DATA_GROUP]
+        env_args = _parse_env_args(data, path)
+        attrs = {k: _attr_value(v) for k, v in data.attrs.items() if k not in ("env_args", "total")}
+        masks = {}
+        if MASK_GROUP in f:
+            masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+        names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
+
+    def records() -> Iterator[DemoRecord]:
+        with h5py.File(path, "r") as f:
+            for name in names:
+                demo = f[DATA_GROUP][name]
+                if "actions" not in demo or "obs" not in demo:
+                    raise DataError(
+                        f"{path}: demo {name!r} lacks 'actions' or 'obs'; it holds {sorted(demo)}"
+                    )
+                yield DemoRecord(
+                    obs={key: demo["obs"][key][()] for key in demo["obs"]},
+                    actions=demo["actions"][()],
+                    rewards=demo["rewards"][()] if "rewards" in demo else None,
+                    dones=demo["dones"][()] if "dones" in demo else None,
+                    attrs={k: _attr_value(v) for k, v in demo.attrs.items() if k != "num_samples"},
+                )
+
+    return env_args, attrs, masks, records()
+
+
+def _attr_value(value: Any) -> Any:
+    """An HDF5 attribute as a plain Python value (bytes decoded, numpy scalars unwrapped)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return value.item() if isinstance(value, np.generic) else value
