@@ -41,6 +41,8 @@ from robo_flows.commands.output import claim_output
 from robo_flows.data.robomimic import DemoRecord, write_demo_file
 from robo_flows.errors import EnvError
 
+FORMATS: tuple[str, ...] = ("robomimic", "lerobot")
+
 
 @dataclass
 class Episode:
@@ -147,10 +149,15 @@ def collect_demos(
     progress: bool = True,
     env_kwargs: dict[str, Any] | None = None,
     action_noise: float = 0.0,
+    format: str = "robomimic",
+    images: str = "mp4",
 ) -> dict[str, Any]:
     """Run ``episodes`` expert episodes of ``env_id`` (episode i with seed ``seed + i``) on ``workers``
     processes and write the successful ones (all with ``keep_failures``) to ``out``.  ``action_noise``:
     standard deviation of the Gaussian noise added to the executed (not the recorded) actions, see above.
+    ``format="lerobot"`` writes a LeRobotDataset v3.0 folder instead (``data.lerobot.write_lerobot``, the
+    same records; ``fps`` = the env's ``metadata["render_fps"]``, its control rate; camera images as
+    ``images`` = "mp4" or "png").
 
     The file is written by ``write_demo_file`` (atomic: ``out`` is never left half-written) with the env's
     action box in ``env_args``.  An existing ``out`` is refused (``FileExistsError``) unless ``force``, which
@@ -163,6 +170,8 @@ def collect_demos(
     out = Path(out)
     env_kwargs = dict(env_kwargs or {})
     _check_arguments(env_id, episodes, workers, action_noise)
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     seeds = [seed + i for i in range(episodes)]
     try:
         probe = gym.make(env_id, **env_kwargs)
@@ -170,8 +179,10 @@ def collect_demos(
         raise EnvError(f"cannot make {env_id} with env kwargs {env_kwargs}: {error}") from error
     layout = dict(probe.unwrapped.obs_layout)
     space = probe.action_space
+    fps = probe.metadata["render_fps"]
     probe.close()
-    claim_output(out, force=force, kind="file")  # every input is valid: only now is an old file removed
+    kind = "file" if format == "robomimic" else "dir"
+    claim_output(out, force=force, kind=kind)  # every input is valid: only now is an old file removed
     env_args = {
         "env_name": env_id,
         "env_kwargs": env_kwargs,
@@ -203,7 +214,12 @@ def collect_demos(
     bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
     try:
         attrs = {"episodes_attempted": episodes, "action_noise": action_noise}
-        write_demo_file(out, kept_records(), env_args, attrs=attrs, overwrite=force)
+        if format == "lerobot":
+            from robo_flows.data.lerobot import write_lerobot  # the lerobot extra
+
+            write_lerobot(out, kept_records(), env_args, fps=fps, images=images, attrs=attrs, overwrite=force)
+        else:
+            write_demo_file(out, kept_records(), env_args, attrs=attrs, overwrite=force)
     finally:
         bar.close()
     return {

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "grasp datasets and grasp-pose flows (generate, oracle, train, eval, sample)",
     ),
     "bench": ("robo_flows.commands.bench", "run a side-by-side benchmark (flows, envs, policy, grasps)"),
+    "convert": (
+        "robo_flows.commands.convert",
+        "convert demonstrations between robomimic HDF5 and LeRobot v3.0 folders",
+    ),
 }
 
 # What bad input raises; everything else is a bug and keeps its traceback.

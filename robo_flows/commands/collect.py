@@ -18,7 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help="gymnasium id, e.g. RoboFlows/PandaDetour-v0")
     parser.add_argument("--episodes", type=int, required=True, help="expert episodes to run")
     parser.add_argument("--seed", type=int, default=0, help="episode i is reset with seed SEED + i")
-    parser.add_argument("--out", type=Path, required=True, help="demo file to write (robomimic layout)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="demo file (robomimic) or folder (lerobot) to write"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("robomimic", "lerobot"),
+        default="robomimic",
+        help="robomimic HDF5 file or LeRobotDataset v3.0 folder",
+    )
+    parser.add_argument(
+        "--images", choices=("mp4", "png"), default="mp4", help="lerobot camera images: mp4 or PNG in parquet"
+    )
     parser.add_argument(
         "--env-kwargs", type=json_object, default=None, help="JSON dict of gymnasium.make kwargs"
     )
@@ -49,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         env_kwargs=args.env_kwargs,
         action_noise=args.action_noise,
+        format=args.format,
+        images=args.images,
     )
     print(json.dumps(summary, indent=2))
     return 0
