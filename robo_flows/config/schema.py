@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from robo_flows.data.image_windows import split_keys
 from robo_flows.data.normalizer import NORMALIZATION_MODES
 from robo_flows.errors import ConfigError
 from robo_flows.flows.build import FLOW_KINDS
@@ -48,8 +49,9 @@ class DataConfig:
     """Which demonstrations to learn from and how they are windowed (see ``robo_flows.data.DemoDataset``).
 
     path:           demo file in the robomimic layout.
-    obs_keys:       observation keys concatenated in this order; None = the file's ``env_args["obs_layout"]``
-                    order, else its obs keys sorted.
+    obs_keys:       observation keys: the state keys are concatenated in this order, the image keys
+                    (``*_image``) go to the encoder's cameras (``model.encoder.images``, the same list);
+                    None = the file's ``env_args["obs_layout"]`` order, else its obs keys sorted (state only).
     obs_horizon:    past observations per window (the current one included).
     action_horizon: future actions per window (the action chunk).
     valid_fraction: fraction of episodes held out when the file has no ``mask/`` split.
@@ -58,6 +60,8 @@ class DataConfig:
     action_bounds:  the action box of the model.  "env": the env's ``action_space`` as written in the demo
                     file's ``env_args`` (a demo action outside it is an error); "data": that box widened to
                     cover every demo action.
+    image_cache_mb: megabytes of decoded camera frames each process (and DataLoader worker) keeps per split
+                    (an LRU cache); the frames themselves stay in the file.
     """
 
     path: str
@@ -68,6 +72,7 @@ class DataConfig:
     split_seed: int = 0
     normalization: str = "meanstd"
     action_bounds: Literal["env", "data"] = "env"
+    image_cache_mb: float = 256.0
 
     def __post_init__(self) -> None:
         _check(self.obs_horizon >= 1, f"data.obs_horizon must be >= 1, got {self.obs_horizon}")
@@ -75,6 +80,10 @@ class DataConfig:
         _check(
             0.0 <= self.valid_fraction < 1.0,
             f"data.valid_fraction must be in [0, 1), got {self.valid_fraction}",
+        )
+        _check(
+            math.isfinite(self.image_cache_mb) and self.image_cache_mb >= 0,
+            f"data.image_cache_mb must be a finite number >= 0, got {self.image_cache_mb!r}",
         )
         _check(
             self.normalization in NORMALIZATION_MODES,
@@ -164,6 +173,48 @@ class FlowMatchingConfig:
         )
 
 
+IMAGE_NETS: tuple[str, ...] = ("resnet18", "small")
+
+
+@dataclass
+class EncoderConfig:
+    """The cameras of the observation encoder (``robo_flows.policy.encoders``); empty ``images``: state only.
+
+    images:         image observation keys, one CNN each (e.g. [agentview_image, eye_in_hand_image]); when
+                    ``data.obs_keys`` is given, its image keys must be these.
+    image_net:      "resnet18" (ResNet-18 with GroupNorm) or "small" (a 4-layer conv stem, the CPU preset).
+    keypoints:      spatial-softmax keypoints per camera (2 features each).
+    image_features: width of each camera's linear projection of its keypoints.
+    crop:           side of the crop as a fraction of the image side: random crops in training, the centre
+                    crop in evaluation (1.0 = no crop).
+    """
+
+    images: list[str] = field(default_factory=list)
+    image_net: str = "resnet18"
+    keypoints: int = 32
+    image_features: int = 64
+    crop: float = 0.9
+
+    def __post_init__(self) -> None:
+        self.images = [str(k) for k in self.images]
+        _check(
+            len(set(self.images)) == len(self.images),
+            f"model.encoder.images must not repeat a key, got {self.images!r}",
+        )
+        _check(
+            self.image_net in IMAGE_NETS,
+            f"model.encoder.image_net must be one of {IMAGE_NETS}, got {self.image_net!r}",
+        )
+        for name in ("keypoints", "image_features"):
+            _check(
+                getattr(self, name) >= 1, f"model.encoder.{name} must be >= 1, got {getattr(self, name)!r}"
+            )
+        _check(
+            math.isfinite(self.crop) and 0.0 < self.crop <= 1.0,
+            f"model.encoder.crop must be in (0, 1], got {self.crop!r}",
+        )
+
+
 @dataclass
 class ModelConfig:
     """Settings of the policy model (what is trained; how it samples is :class:`SamplingConfig`).
@@ -188,6 +239,7 @@ class ModelConfig:
     monitor_steps:    gradient steps used to fit the monitor in ``fit_extra``.
     unet, diffusion, flow_matching: the backbone and the schedules of the ``diffusion`` and ``flow_matching``
                       kinds (ignored by the others).
+    encoder:          the cameras the observation encoder sees (:class:`EncoderConfig`), for every kind.
     """
 
     kind: str = "flow"
@@ -205,6 +257,7 @@ class ModelConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     flow_matching: FlowMatchingConfig = field(default_factory=FlowMatchingConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
     def __post_init__(self) -> None:
         _check(self.kind in MODEL_KINDS, f"model.kind must be one of {MODEL_KINDS}, got {self.kind!r}")
@@ -339,6 +392,18 @@ class PolicyExperimentConfig:
             f"sampling.n_action_steps={self.sampling.n_action_steps} exceeds "
             f"data.action_horizon={self.data.action_horizon}",
         )
+        _check(
+            self.data.obs_keys is not None or not self.model.encoder.images,
+            f"model.encoder.images {self.model.encoder.images} need data.obs_keys: the state keys and "
+            "those cameras the policy sees",
+        )
+        if self.data.obs_keys is not None:
+            images = split_keys(self.data.obs_keys)[1]
+            _check(
+                images == self.model.encoder.images,
+                f"data.obs_keys hold the image keys {images}, model.encoder.images are "
+                f"{self.model.encoder.images}: list the same cameras in the same order in both",
+            )
 
 
 @dataclass

@@ -41,7 +41,8 @@ def _check_batch(rows: int, running: int | None) -> None:
 
 
 class ObservationWindow:
-    """The last ``horizon`` observations of each of ``N`` episodes, float32 ``[N, horizon, dim]``."""
+    """The last ``horizon`` observations of each of ``N`` episodes, ``[N, horizon, ...]`` (the pushed arrays'
+    trailing shape): float32, or uint8 for uint8 camera images ``[N, H, W, 3]``."""
 
     def __init__(self, horizon: int) -> None:
         if horizon < 1:
@@ -64,23 +65,24 @@ class ObservationWindow:
             self._fresh[rows] = True
 
     def push(self, obs: np.ndarray) -> np.ndarray:
-        """Append ``obs [N, dim]`` to every row's window and return the windows ``[N, horizon, dim]``.
+        """Append ``obs [N, ...]`` to every row's window and return the windows ``[N, horizon, ...]``.
 
         The returned array is the window's own buffer: read it before the next ``push``.
         """
         _check_batch(len(obs), self.batch_size)
         if self._history is None:
-            self._history = np.empty((len(obs), self.horizon, obs.shape[1]), dtype=np.float32)
+            dtype = np.uint8 if obs.dtype == np.uint8 else np.float32
+            self._history = np.empty((len(obs), self.horizon, *obs.shape[1:]), dtype=dtype)
             self._fresh = np.ones(len(obs), dtype=bool)
         self._history[:, :-1] = self._history[:, 1:]  # shift every row by one step ...
         self._history[:, -1] = obs
-        self._history[self._fresh] = obs[self._fresh, None, :]  # ... and fill restarted rows' windows
+        self._history[self._fresh] = obs[self._fresh][:, None]  # ... and fill restarted rows' windows
         self._fresh[:] = False
         return self._history
 
     def constant(self, obs: np.ndarray) -> np.ndarray:
-        """The window ``[N, horizon, dim]`` of an episode's first observation ``obs [N, dim]`` (stateless)."""
-        return np.repeat(obs[:, None, :], self.horizon, axis=1)
+        """The window ``[N, horizon, ...]`` of an episode's first observation ``obs [N, ...]`` (stateless)."""
+        return np.repeat(obs[:, None], self.horizon, axis=1)
 
 
 class ActionQueue:

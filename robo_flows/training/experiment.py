@@ -2,7 +2,8 @@
 
 The demo file is read once; both splits are views of it.  The action box comes from the file
 (``robo_flows.data.action_box``, ``data.action_bounds``).  The checkpoint's ``meta`` carries what a policy
-needs to run without the data file: ``obs_dim``, ``act_dim``, ``obs_keys``, ``obs_horizon``,
+needs to run without the data file: ``obs_dim``, ``act_dim``, ``obs_keys``, ``image_shapes`` (``{camera key:
+[H, W, 3]}``, empty for a state policy), ``obs_horizon``,
 ``action_horizon``, ``env_args``, ``model_type`` and the episode names of each split; the normalizers and the
 action box are in the model's weights (stored once).
 """
@@ -31,6 +32,7 @@ def build_datasets(data: DataConfig) -> tuple[DemoDataset, DemoDataset]:
         action_horizon=data.action_horizon,
         valid_fraction=data.valid_fraction,
         split_seed=data.split_seed,
+        image_cache_mb=data.image_cache_mb,
     )
 
 
@@ -65,6 +67,7 @@ def policy_trainer(cfg: PolicyExperimentConfig, out_dir: str | Path) -> Trainer:
             "obs_dim": train_set.obs_dim,
             "act_dim": train_set.act_dim,
             "obs_keys": list(train_set.obs_keys),
+            "image_shapes": {k: list(v) for k, v in train_set.image_shapes.items()},
             "obs_horizon": cfg.data.obs_horizon,
             "action_horizon": cfg.data.action_horizon,
             "env_args": train_set.env_args,
@@ -82,5 +85,6 @@ def policy_trainer(cfg: PolicyExperimentConfig, out_dir: str | Path) -> Trainer:
             cfg.train.eval_episodes,
             cfg.train.seed,
             cfg.train.success_key,
+            image_shapes=train_set.image_shapes,
         )
     return Trainer(model, train_set, valid_set, cfg.train, out_dir, extra, rollout_score=rollout_score)

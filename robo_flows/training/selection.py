@@ -52,6 +52,7 @@ def policy_rollout_score(
     episodes: int,
     seed: int,
     success_key: str = "auto",
+    image_shapes: Mapping[str, Any] | None = None,
 ) -> RolloutScore:
     """``score(model) -> success rate`` of ``episodes`` rollouts of a policy model in the demo file's env.
 
@@ -59,7 +60,7 @@ def policy_rollout_score(
     ``SELECTION_SEED_BASE + seed + i``, and the policy samples under a forked RNG seeded the same way, so
     scores are reproducible and the training random stream is untouched. The env is made once here, to
     check it (EnvError for an unknown id or kwarg, before training starts); success is read as
-    ``success_key`` says (``robo_flows.evaluation.rollout``).
+    ``success_key`` says (``robo_flows.evaluation.rollout``); ``image_shapes``: a camera policy's frames.
     Raises ConfigError when ``env_args`` names no env.
     """
     env_id = env_args.get("env_name")
@@ -81,7 +82,9 @@ def policy_rollout_score(
 
         was_training = model.training
         device = next(model.parameters()).device
-        policy = FlowPolicy(model, obs_keys, env_args, sampling=sampling, device=device)
+        policy = FlowPolicy(
+            model, obs_keys, env_args, sampling=sampling, device=device, image_shapes=image_shapes
+        )
         envs = make_vector_env(env_id, 1, env_kwargs)
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):

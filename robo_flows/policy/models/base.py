@@ -16,6 +16,7 @@ directly (its normalization and box are bijections inside it), the mixture maps 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -23,15 +24,19 @@ from torch import nn
 from robo_flows.config.schema import ModelConfig
 from robo_flows.data.normalizer import Normalizer
 from robo_flows.policy.dequantize import dequantization_noise, dequantize_in_box
+from robo_flows.policy.encoders import STATE_KEY, ObservationEncoder
 from robo_flows.policy.monitor import ObservationMonitor
-from robo_flows.policy.networks import ObservationEncoder
+
+Observations = torch.Tensor | Mapping[str, torch.Tensor]
 
 
 class PolicyModel(nn.Module):
     """Base of the model kinds (``flow``, ``mse``, ``gmm``, ``diffusion``, ``flow_matching``).
 
     Shapes: ``obs`` ``[B, obs_horizon, obs_dim]``, ``actions`` ``[B, action_horizon, act_dim]``, raw units;
-    ``ctx`` is the encoder's context ``[B, C]``.  A kind implements :meth:`chunk_loss` (raw actions in) and
+    ``ctx`` is the encoder's context ``[B, C]``.  A model with cameras (``cfg.encoder.images``) takes ``obs``
+    as a dict: ``{"state": [B, obs_horizon, obs_dim], <image key>: uint8 [B, obs_horizon, H, W, 3], ...}``.
+    A kind implements :meth:`chunk_loss` (raw actions in) and
     either :meth:`sample_normalized` (normalized chunks out, the base unnormalizes) or :meth:`sample_actions`
     (raw chunks out); a kind with ``has_density`` implements :meth:`chunk_log_prob` (raw units).
     """
@@ -69,7 +74,15 @@ class PolicyModel(nn.Module):
         self.obs_normalizer = obs_normalizer
         self.action_normalizer = action_normalizer
         self.encoder = ObservationEncoder(
-            self.obs_dim, self.obs_horizon, cfg.encoder_hidden, cfg.context_features
+            self.obs_dim,
+            self.obs_horizon,
+            cfg.encoder_hidden,
+            cfg.context_features,
+            images=cfg.encoder.images,
+            image_net=cfg.encoder.image_net,
+            keypoints=cfg.encoder.keypoints,
+            image_features=cfg.encoder.image_features,
+            crop=cfg.encoder.crop,
         )
         self.monitor = (
             ObservationMonitor(self.obs_dim, cfg.monitor_layers, cfg.monitor_hidden, cfg.flow_kind)
@@ -90,13 +103,37 @@ class PolicyModel(nn.Module):
         return self.action_horizon * self.act_dim
 
     # -- shared plumbing -------------------------------------------------------------------------
-    def context(self, obs: torch.Tensor) -> torch.Tensor:
-        """Encoder context ``[B, C]`` of raw observations ``[B, obs_horizon, obs_dim]``."""
-        if obs.ndim != 3 or obs.shape[1:] != (self.obs_horizon, self.obs_dim):
+    def context(self, obs: Observations) -> torch.Tensor:
+        """Encoder context ``[B, C]`` of raw observations: ``[B, obs_horizon, obs_dim]``, or the dict of the
+        state and the camera images for a model with cameras (class doc)."""
+        images = self.cfg.encoder.images
+        if isinstance(obs, Mapping):
+            missing = [k for k in [STATE_KEY, *images] if k not in obs]
+            if missing:
+                raise ValueError(
+                    f"obs lacks {missing}; this model takes {[STATE_KEY, *images]}, got {list(obs)}"
+                )
+            state = obs[STATE_KEY]
+        elif images:
             raise ValueError(
-                f"obs must have shape [B, {self.obs_horizon}, {self.obs_dim}], got {tuple(obs.shape)}"
+                f"this model sees the cameras {images}: obs must be a dict with them and 'state'"
             )
-        return self.encoder(self.obs_normalizer.normalize(obs))
+        else:
+            state = obs
+        if state.ndim != 3 or state.shape[1:] != (self.obs_horizon, self.obs_dim):
+            raise ValueError(
+                f"obs must have shape [B, {self.obs_horizon}, {self.obs_dim}], got {tuple(state.shape)}"
+            )
+        frames = {}
+        for key in images:
+            frame = obs[key]
+            if frame.dtype != torch.uint8 or frame.ndim != 5 or frame.shape[:2] != state.shape[:2]:
+                raise ValueError(
+                    f"obs[{key!r}] must be uint8 [B={state.shape[0]}, {self.obs_horizon}, H, W, 3], "
+                    f"got {frame.dtype} {list(frame.shape)}"
+                )
+            frames[key] = frame
+        return self.encoder(self.obs_normalizer.normalize(state), frames)
 
     def normalize_chunk(self, actions: torch.Tensor) -> torch.Tensor:
         """Raw ``[B, action_horizon, act_dim]`` -> normalized flat ``[B, action_horizon * act_dim]``."""
@@ -139,7 +176,7 @@ class PolicyModel(nn.Module):
         return self.chunk_loss(self.context(batch["obs"]), batch["actions"])
 
     @torch.no_grad()
-    def sample_chunk(self, obs: torch.Tensor, *, temperature: float = 1.0, best_of: int = 1) -> torch.Tensor:
+    def sample_chunk(self, obs: Observations, *, temperature: float = 1.0, best_of: int = 1) -> torch.Tensor:
         """Raw action chunks ``[B, action_horizon, act_dim]`` for raw ``obs [B, obs_horizon, obs_dim]``.
 
         With ``best_of = N > 1`` each observation draws N chunks and keeps the one of highest (untempered)
@@ -162,7 +199,7 @@ class PolicyModel(nn.Module):
         actions = a.unflatten(-1, (self.action_horizon, self.act_dim))
         return self.clip_to_bounds(actions) if self.clips_samples else actions
 
-    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    def log_prob(self, obs: Observations, actions: torch.Tensor) -> torch.Tensor:
         """Exact ``log p(a_chunk | obs)`` in raw action units, ``[B]`` (flow and gmm)."""
         if not self.has_density:
             raise TypeError(
@@ -182,13 +219,20 @@ class PolicyModel(nn.Module):
     def fit_extra(self, train_dataset: torch.utils.data.Dataset) -> dict[str, float]:
         """Hook the trainer calls once before training: fits the observation monitor (if any).
 
-        The monitor sees the current (last) observation of every training window, normalized.
+        The monitor sees the current (last) state observation of every training window, normalized (from the
+        dataset's ``current_observations()`` when it has one: no camera image is read).
         Returns ``{"monitor_nll": mean NLL in normalized units}`` (empty without a monitor).
         """
         if self.monitor is None:
             return {}
         device = self.action_low.device
-        obs = torch.stack([torch.as_tensor(train_dataset[i]["obs"])[-1] for i in range(len(train_dataset))])
+        current = getattr(train_dataset, "current_observations", None)
+        if callable(current):
+            obs = current()
+        else:
+            obs = torch.stack(
+                [torch.as_tensor(train_dataset[i]["obs"])[-1] for i in range(len(train_dataset))]
+            )
         x = self.obs_normalizer.normalize(obs.to(device=device, dtype=torch.float32))
         return {"monitor_nll": self.monitor.fit(x, steps=self.cfg.monitor_steps)}
 
