@@ -105,7 +105,8 @@ def test_bench_lists_every_benchmark() -> None:
 def test_unknown_subcommand_is_an_error() -> None:
     out = subprocess.run([sys.executable, "-m", "robo_flows.commands", "fly"], capture_output=True, text=True)
     assert out.returncode == 2
+    choices = ", ".join(repr(name) for name in COMMANDS)
     assert out.stderr.strip().splitlines() == [
-        "robo-flows: error: argument COMMAND: invalid choice: 'fly' (choose from 'collect', 'train', 'eval', "
-        "'grasps', 'bench') (see robo-flows --help)"
+        f"robo-flows: error: argument COMMAND: invalid choice: 'fly' (choose from {choices}) "
+        "(see robo-flows --help)"
     ]
