@@ -6,7 +6,10 @@ module doc; atomic, the user's umask), with::
     data/            attrs: env_args (JSON: env_name, env_kwargs, obs_layout, action_low, action_high,
                             action_noise), episodes_attempted, action_noise
       demo_<i>/      attrs: seed, expert_mode, success, and mode (the executed mode) for tasks with modes
-        obs/<name>   float32 [T, size], one dataset per obs_layout part, in layout order
+        obs/<name>   float32 [T, size], one dataset per obs_layout part, in layout order; with a Dict
+                     observation (``obs_mode`` "rgb" / "state+rgb" in ``env_kwargs``) one per key of it:
+                     its state parts, and its camera images ``<camera>_image`` as uint8 [T, H, W, 3]
+                     (one compressed frame per chunk, see the writer)
 
 ``action_low`` / ``action_high`` are the env's ``action_space`` bounds: the action box of every policy
 trained on the file.
@@ -38,6 +41,7 @@ import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
 from tqdm import tqdm
 
 from robo_flows.commands.output import claim_output
+from robo_flows.data.image_windows import is_image_key
 from robo_flows.data.robomimic import DemoRecord, write_demo_file
 from robo_flows.errors import EnvError
 
@@ -46,10 +50,11 @@ FORMATS: tuple[str, ...] = ("robomimic", "lerobot")
 
 @dataclass
 class Episode:
-    """One expert episode: ``obs`` [T, obs_dim], ``actions`` [T, 4], ``rewards`` [T], ``dones`` [T]."""
+    """One expert episode: ``obs`` [T, obs_dim] (a flat observation) or ``{key: [T, ...]}`` (a Dict one),
+    ``actions`` [T, 4], ``rewards`` [T], ``dones`` [T]."""
 
     seed: int
-    obs: np.ndarray
+    obs: np.ndarray | dict[str, np.ndarray]
     actions: np.ndarray
     rewards: np.ndarray
     dones: np.ndarray
@@ -82,7 +87,7 @@ def run_expert_episode(env: gym.Env, seed: int, action_noise: float = 0.0) -> Ep
         dones.append(done)
     return Episode(
         seed=seed,
-        obs=np.asarray(observations, dtype=np.float32),
+        obs=_stacked(observations),
         actions=np.asarray(actions, dtype=np.float32),
         rewards=np.asarray(rewards, dtype=np.float32),
         dones=np.asarray(dones, dtype=np.uint8),
@@ -90,6 +95,19 @@ def run_expert_episode(env: gym.Env, seed: int, action_noise: float = 0.0) -> Ep
         expert_mode=expert_mode,
         mode=info.get("mode"),
     )
+
+
+def _stacked(observations: list[Any]) -> np.ndarray | dict[str, np.ndarray]:
+    """Per-step observations stacked over time: float32 ``[T, obs_dim]``, or per key of a Dict observation
+    (camera images keep their uint8, state parts become float32)."""
+    if isinstance(observations[0], dict):
+        return {
+            key: np.stack([o[key] for o in observations]).astype(
+                np.uint8 if is_image_key(key) else np.float32, copy=False
+            )
+            for key in observations[0]
+        }
+    return np.asarray(observations, dtype=np.float32)
 
 
 # one env per worker process, made by the pool initializer
@@ -111,9 +129,14 @@ def _worker_episode(seed: int) -> Episode:
 
 
 def demo_record(episode: Episode, layout: dict[str, int]) -> DemoRecord:
-    """The episode as the writer's record: its flat observation split into the ``layout`` parts."""
-    bounds = np.cumsum([0, *layout.values()])
-    obs = {name: episode.obs[:, bounds[i] : bounds[i + 1]] for i, name in enumerate(layout)}
+    """The episode as the writer's record: its flat observation split into the ``layout`` parts, or its
+    Dict observation's keys (state parts in ``layout`` order, then the camera images)."""
+    if isinstance(episode.obs, dict):
+        order = [k for k in layout if k in episode.obs] + [k for k in episode.obs if k not in layout]
+        obs = {key: episode.obs[key] for key in order}
+    else:
+        bounds = np.cumsum([0, *layout.values()])
+        obs = {name: episode.obs[:, bounds[i] : bounds[i + 1]] for i, name in enumerate(layout)}
     attrs: dict[str, Any] = {
         "seed": episode.seed,
         "expert_mode": episode.expert_mode,

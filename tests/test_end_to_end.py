@@ -71,7 +71,7 @@ def test_collect_train_evaluate_through_the_cli(tmp_path):
     assert first["episodes"] == 4 and first["policy"]["kind"] == "flow"
     assert set(first["replan_ms"]) == {"b1", "b50"}
     out = tmp_path / "eval"
-    for name in ("paths.png", "modes.png", "rollouts.gif"):
+    for name in ("paths.png", "modes.png", "rollouts.mp4"):
         assert (out / name).stat().st_size > 0
 
     refused = subprocess.run(

@@ -54,7 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where success is read at an episode's end: auto (info is_success, else success), an info "
         "key, or reward (terminal reward > 0); an env reporting none is an error",
     )
-    parser.add_argument("--video", action="store_true", help="also write rollouts.gif of two episodes")
+    parser.add_argument(
+        "--video",
+        action="store_true",
+        help="also write rollouts.mp4: 4 episodes tiled, outcome and mode on each",
+    )
     parser.add_argument("--force", action="store_true", help="replace a non-empty --out (after the rollouts)")
     parser.add_argument(
         "--temperature", type=positive_float, default=None, help="override the sampling temperature"

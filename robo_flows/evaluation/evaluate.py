@@ -4,7 +4,9 @@
 (executed mode -> episodes, from ``info["mode"]``), ``replan_ms`` (a policy's chunk sample at batch 1 and 50,
 cold and warm; ``robo_flows.evaluation.latency``) and, for a policy with an observation monitor,
 ``obs_log_prob`` of the episodes' first observations.  Beside it:
-``paths.png`` (top-down end-effector paths coloured by mode), ``modes.png`` and, on request, ``rollouts.gif``.
+``paths.png`` (top-down end-effector paths coloured by mode, over the goals and obstacles), ``modes.png`` and,
+on request, ``rollouts.mp4`` (``VIDEO_EPISODES`` episodes tiled, outcome and mode on each; a GIF only without
+an mp4 writer).
 ``seed_rule`` says how episodes were seeded (episode i of seed S is reset with 10**8 + S + i) and
 ``success_key`` from what the success was read (``robo_flows.evaluation.rollout.SuccessSignal``).
 
@@ -43,7 +45,7 @@ from robo_flows.evaluation.video import record_video
 from robo_flows.policy.policy import FlowPolicy
 
 RESULTS_FILE = "results.json"
-VIDEO_EPISODES = 2
+VIDEO_EPISODES = 4
 
 
 def evaluate(
@@ -106,7 +108,9 @@ def evaluate(
     claim_output(out, force=force, kind="dir")
     out.mkdir(parents=True, exist_ok=True)
     results["files"] = {
-        "paths": plot_paths(records, out / "paths.png", actor.name).name,
+        "paths": plot_paths(
+            records, out / "paths.png", actor.name, layout=env.layout, footprints=env.footprints
+        ).name,
         "modes": plot_mode_histogram(results["modes"], out / "modes.png", actor.name).name,
     }
     no_paths = missing_paths_reason(records, env.layout)
@@ -114,10 +118,10 @@ def evaluate(
         results["notes"] = [*results.get("notes", []), no_paths]
         print(f"warning: {no_paths}", file=sys.stderr)
     if video:
-        gif = record_video(
-            env_id, actor, seeds[:VIDEO_EPISODES], out / "rollouts.gif", env_kwargs, perturb_steps
+        video_path = record_video(
+            env_id, actor, seeds[:VIDEO_EPISODES], out / "rollouts.mp4", env_kwargs, perturb_steps
         )
-        results["files"]["video"] = gif.name
+        results["files"]["video"] = video_path.name
     (out / RESULTS_FILE).write_text(json.dumps(results, indent=2))
     return results
 

@@ -90,11 +90,13 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None, perturb_step
 @dataclass
 class EnvDescription:
     """What evaluation needs to know of an env id: its ``obs_layout`` (None if it declares none), its
-    ``mode_names`` (empty without discrete modes) and whether it has a scripted ``expert_action``."""
+    ``mode_names`` (empty without discrete modes), whether it has a scripted ``expert_action``, and the
+    top-down ``footprints`` of its scene objects (obs part holding the centre -> half extents in x, y)."""
 
     layout: dict[str, int] | None
     mode_names: list[str]
     has_expert: bool
+    footprints: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def describe_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> EnvDescription:
@@ -108,6 +110,7 @@ def describe_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> EnvDe
             layout=dict(layout) if layout else None,
             mode_names=[str(m) for m in getattr(base, "mode_names", ())],
             has_expert=callable(getattr(base, "expert_action", None)),
+            footprints=dict(getattr(base, "scene_footprints", {})),
         )
     finally:
         env.close()
@@ -116,10 +119,13 @@ def describe_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> EnvDe
 def end_effector_xy(obs: Any, layout: dict[str, int] | None) -> np.ndarray | None:
     """Top-down end-effector positions ``[K, 2]`` from batched observations, or None when unknown.
 
-    Uses the ``ee_pos`` slice of a flat observation with a layout, else the first three values of a Dict
-    observation's ``observation`` entry (the panda-gym convention: gripper position first).
+    Uses the ``ee_pos`` slice of a flat observation with a layout, a Dict observation's ``ee_pos`` key (the
+    RoboFlows image modes), else the first values of its ``observation`` entry (the panda-gym convention:
+    gripper position first).
     """
     if isinstance(obs, dict):
+        if "ee_pos" in obs:
+            return np.asarray(obs["ee_pos"])[:, :2]
         return np.asarray(obs["observation"])[:, :2] if "observation" in obs else None
     if layout and "ee_pos" in layout:
         start = 0

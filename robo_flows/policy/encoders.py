@@ -11,8 +11,8 @@ With no camera this is the state MLP alone (the parameters keep their names, ``n
 * ``CNN``: ``image_net="resnet18"``, a ResNet-18 (conv 7x7/2, max-pool 3x3/2, four stages of two basic
   blocks, 64-128-256-512 channels, stride 2 from the second stage on) with GroupNorm of ``channels // 16``
   groups instead of BatchNorm (batch statistics break the independence of samples and do poorly with EMA
-  weights, as in Diffusion Policy) and no pooling head; or ``image_net="small"``, a four-layer 3x3
-  conv stem (32-32-64-64 channels, two stride-2 layers), the CPU preset.  Randomly initialised: nothing is
+  weights, as in Diffusion Policy) and no pooling head; or ``image_net="small"``, a three-layer 3x3
+  conv stem (16-32-32 channels, two stride-2 layers), the CPU preset.  Randomly initialised: nothing is
   downloaded.
 * ``SpatialSoftmax`` (robomimic, Levine et al. 2016): a 1x1 conv to ``K`` keypoint maps ``a_k``, then for each
   ``softmax_{ij}(a_kij / tau)`` the expected image coordinates ``(E[x], E[y])`` in ``[-1, 1]``, ``2K``
@@ -98,17 +98,21 @@ def resnet18_trunk() -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+SMALL_LAYERS = ((16, 2), (32, 2), (32, 1))  # (channels, stride) of the small stem's 3x3 convs
+
+
 def small_trunk() -> nn.Sequential:
-    """Four 3x3 convs (32-32-64-64 channels; stride 2, 1, 2, 1) with GroupNorm and ReLU: stride 4."""
+    """Three 3x3 convs (16-32-32 channels; stride 2, 2, 1) with GroupNorm and ReLU: stride 4, about 6M
+    multiply-adds for a 76 x 76 crop (ResNet-18's trunk: about 0.6G)."""
     layers: list[nn.Module] = []
     cin = 3
-    for cout, stride in ((32, 2), (32, 1), (64, 2), (64, 1)):
+    for cout, stride in SMALL_LAYERS:
         layers += [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), _norm(cout), nn.ReLU()]
         cin = cout
     return nn.Sequential(*layers)
 
 
-TRUNK_CHANNELS = {"resnet18": 512, "small": 64}
+TRUNK_CHANNELS = {"resnet18": 512, "small": SMALL_LAYERS[-1][0]}
 
 
 class SpatialSoftmax(nn.Module):

@@ -43,7 +43,7 @@ def test_evaluation_writes_results_plots_and_video_and_refuses_to_overwrite(toy_
     lo, hi = saved["success_ci"]
     assert lo < 1.0 and hi == 1.0
     assert sum(saved["modes"].values()) == saved["episodes"] == 6
-    for name in ("paths.png", "modes.png", "rollouts.gif"):
+    for name in ("paths.png", "modes.png", "rollouts.mp4"):
         assert (out / name).stat().st_size > 0
     with pytest.raises(FileExistsError, match="force"):
         evaluate(expert_actor(), toy_env_id, 6, 1, out)
