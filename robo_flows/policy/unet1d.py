@@ -30,6 +30,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from robo_flows.config.schema import UNetConfig
+
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
     r"""Transformer-style features of scalar times, ``[B] -> [B, dim]`` (``dim`` even).
@@ -98,6 +100,18 @@ class ConditionalUnet1d(nn.Module):
         >>> net(torch.zeros(2, 3, 5), torch.tensor([0.0, 50.0]), torch.zeros(2, 8)).shape
         torch.Size([2, 3, 5])
     """
+
+    @classmethod
+    def from_config(cls, channels: int, context_features: int, cfg: UNetConfig) -> ConditionalUnet1d:
+        """The network a model config's ``unet`` section describes."""
+        return cls(
+            channels,
+            context_features,
+            down_dims=cfg.down_dims,
+            kernel_size=cfg.kernel_size,
+            n_groups=cfg.n_groups,
+            time_embed_dim=cfg.time_embed_dim,
+        )
 
     def __init__(
         self,

@@ -96,15 +96,8 @@ class DiffusionChunkModel(PolicyModel):
 
     def __init__(self, cfg: ModelConfig, **dims: Any) -> None:
         super().__init__(cfg, **dims)
-        u, d = cfg.unet, cfg.diffusion
-        self.net = ConditionalUnet1d(
-            self.act_dim,
-            cfg.context_features,
-            down_dims=u.down_dims,
-            kernel_size=u.kernel_size,
-            n_groups=u.n_groups,
-            time_embed_dim=u.time_embed_dim,
-        )
+        d = cfg.diffusion
+        self.net = ConditionalUnet1d.from_config(self.act_dim, cfg.context_features, cfg.unet)
         alpha_bar = noise_schedule(d)
         self.alpha_bar_list = alpha_bar.tolist()
         self.register_buffer("sqrt_alpha_bar", alpha_bar.sqrt().float(), persistent=False)

@@ -52,15 +52,7 @@ class FlowMatchingChunkModel(PolicyModel):
 
     def __init__(self, cfg: ModelConfig, **dims: Any) -> None:
         super().__init__(cfg, **dims)
-        u = cfg.unet
-        self.net = ConditionalUnet1d(
-            self.act_dim,
-            cfg.context_features,
-            down_dims=u.down_dims,
-            kernel_size=u.kernel_size,
-            n_groups=u.n_groups,
-            time_embed_dim=u.time_embed_dim,
-        )
+        self.net = ConditionalUnet1d.from_config(self.act_dim, cfg.context_features, cfg.unet)
 
     def velocity(self, y: torch.Tensor, t: float | torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
         """``v(y, t, c)`` for flat chunks ``y [B, D]`` at times ``t`` (a float or ``[B]``) in [0, 1]."""
