@@ -181,6 +181,24 @@ def grasps_sampling(payload: dict[str, Any]) -> str:
     return format_table([f"sampler ({s['n']} per call)", "samples/s"], rows, markdown=True)
 
 
+def lerobot_read(payload: dict[str, Any]) -> str:
+    """Camera frames per second into training windows, one shuffled epoch from cold caches, per store."""
+    r = payload["results"]
+    rows = [
+        [name, f"{r['frames_per_s'][name]:.0f}", f"{r['time_ratio_to_hdf5'][name]:.2f}"]
+        for name in r["frames_per_s"]
+    ]
+    return format_table(["store", "frames/s", "epoch time / HDF5's"], rows, markdown=True)
+
+
+def lerobot_size(payload: dict[str, Any]) -> str:
+    """Bytes on disk of the same demos per store, and the raw frames' bytes over each."""
+    sizes = payload["results"]["sizes_bytes"]
+    raw = sizes["raw_frames"]
+    rows = [[name, f"{size / 2**20:.1f}", f"{raw / size:.1f}"] for name, size in sizes.items()]
+    return format_table(["store", "MB", "raw frames / store"], rows, markdown=True)
+
+
 TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("policy", "success"): policy_success,
     ("policy", "sweep"): policy_sweep,
@@ -190,6 +208,8 @@ TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("envs", "vector"): envs_vector,
     ("grasps", "nll"): grasps_nll,
     ("grasps", "sampling"): grasps_sampling,
+    ("lerobot", "read"): lerobot_read,
+    ("lerobot", "size"): lerobot_size,
 }
 
 

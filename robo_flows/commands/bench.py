@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "envs": ("robo_flows.benchmarks.envs", "env step / render speed and expert fidelity against panda-gym"),
     "policy": ("robo_flows.benchmarks.policy", "train and evaluate every policy kind on the tasks"),
     "grasps": ("robo_flows.benchmarks.grasps", "PoseFlow uniform-rotation NLL and grasp sampling speed"),
+    "lerobot": ("robo_flows.benchmarks.lerobot", "LeRobot folder window reading speed and mp4 size"),
 }
 
 

@@ -97,6 +97,7 @@ QUANTILES = (0.01, 0.10, 0.50, 0.90, 0.99)
 STAT_NAMES = ("min", "max", "mean", "std", "count", *(f"q{round(q * 100):02d}" for q in QUANTILES))
 IMAGE_MODES = ("mp4", "png")
 TIMESTAMP_TOLERANCE_S = 1e-4
+DECODED_CACHE_MB = 256.0  # decoded episodes kept per folder and process (LRU)
 VIDEO_CODEC = "libx264"
 VIDEO_PIX_FMT = "yuv420p"
 VIDEO_CRF = 18
@@ -587,10 +588,11 @@ class LeRobotFolder:
     ``env_args`` / ``state_parts`` / ``masks`` (ours, empty for folders of other writers).
 
     State features are read once (:meth:`column`); images are decoded per episode (:meth:`episode_frames`)
-    with an LRU cache of the last ``cache_episodes`` decoded (episode, feature) pairs.
+    with an LRU cache of decoded (episode, feature) pairs of at most ``cache_mb`` megabytes (the last one
+    decoded is always kept, so a window never decodes its episode twice).
     """
 
-    def __init__(self, path: str | Path, cache_episodes: int = 8) -> None:
+    def __init__(self, path: str | Path, cache_mb: float = DECODED_CACHE_MB) -> None:
         self.path = Path(path)
         if not self.path.is_dir():
             raise FileNotFoundError(f"LeRobot folder {str(self.path)!r} does not exist")
@@ -621,7 +623,10 @@ class LeRobotFolder:
         self.episodes = self._read_episodes()
         self._columns: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
-        self.cache_episodes = int(cache_episodes)
+        self._cached_bytes = 0
+        if cache_mb < 0:
+            raise ValueError(f"cache_mb must be >= 0, got {cache_mb}")
+        self.cache_mb = float(cache_mb)
 
     @property
     def image_features(self) -> list[str]:
@@ -748,8 +753,9 @@ class LeRobotFolder:
                 f"info.json says [{ep.length}, {', '.join(map(str, shape))}]"
             )
         self._cache[(episode, feature)] = frames
-        while len(self._cache) > self.cache_episodes:
-            self._cache.popitem(last=False)
+        self._cached_bytes += frames.nbytes
+        while len(self._cache) > 1 and self._cached_bytes > self.cache_mb * 2**20:
+            self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
         return frames
 
     def frames(self, episode_name: str, key: str, steps: np.ndarray) -> np.ndarray:
@@ -839,10 +845,11 @@ class LeRobotFolder:
     def close(self) -> None:
         """Drop the decoded frames (video files are opened per decode, nothing else stays open)."""
         self._cache.clear()
+        self._cached_bytes = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_cache"] = OrderedDict()  # a DataLoader worker starts with an empty cache
+        state["_cache"], state["_cached_bytes"] = OrderedDict(), 0  # a worker starts with an empty cache
         return state
 
     def records(self) -> Iterator[DemoRecord]:
