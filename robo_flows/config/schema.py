@@ -48,7 +48,7 @@ def _check_finite_positive(key: str, value: float) -> None:
 class DataConfig:
     """Which demonstrations to learn from and how they are windowed (see ``robo_flows.data.DemoDataset``).
 
-    path:           demo file in the robomimic layout.
+    path:           demo file in the robomimic layout, or a LeRobot v3.0 folder (``meta/info.json``).
     obs_keys:       observation keys: the state keys are concatenated in this order, the image keys
                     (``*_image``) go to the encoder's cameras (``model.encoder.images``, the same list);
                     None = the file's ``env_args["obs_layout"]`` order, else its obs keys sorted (state only).
