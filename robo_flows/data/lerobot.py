@@ -243,43 +243,52 @@ class _VideoWriter:
         self.container.close()
 
 
-def decode_video_segment(
-    path: str | Path,
-    from_timestamp: float,
-    timestamps: np.ndarray,
-    tolerance_s: float = TIMESTAMP_TOLERANCE_S,
-) -> np.ndarray:
-    """The frames shown at ``from_timestamp + timestamps`` (seconds) in the mp4 ``path``: uint8 [T, H, W, 3].
+class VideoReader:
+    """One mp4 file opened for reading segments (kept open between episodes; one per file and process)."""
 
-    Seeks to the key frame at or before ``from_timestamp`` and decodes forward once.  Every wanted time must
-    be matched by a decoded frame within ``tolerance_s``, else DataError (missing or shifted frames).
-    """
-    av = _require("av")
-    wanted = from_timestamp + np.asarray(timestamps, dtype=np.float64)
-    out: list[np.ndarray | None] = [None] * len(wanted)
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
-        raise DataError(f"{path}: cannot open the video ({exc})") from exc
-    with container:
-        stream = container.streams.video[0]
-        container.seek(max(0, int(from_timestamp / stream.time_base)), stream=stream, backward=True)
+    def __init__(self, path: str | Path) -> None:
+        av = _require("av")
+        self.path = Path(path)
+        try:
+            self.container = av.open(str(path))
+        except (av.FFmpegError, OSError) as exc:
+            raise DataError(f"{path}: cannot open the video ({exc})") from exc
+        self.stream = self.container.streams.video[0]
+        self._time_base = float(self.stream.time_base)
+        self._rgb = av.video.reformatter.VideoReformatter()  # reused: no conversion context per frame
+        self._pid = os.getpid()
+
+    def segment(
+        self, from_timestamp: float, timestamps: np.ndarray, tolerance_s: float = TIMESTAMP_TOLERANCE_S
+    ) -> np.ndarray:
+        """The frames shown at ``from_timestamp + timestamps`` (seconds): uint8 ``[T, H, W, 3]``.
+
+        Seeks to the key frame at or before ``from_timestamp`` and decodes forward once.  Every wanted time
+        must be matched by a decoded frame within ``tolerance_s``, else DataError (missing or shifted frames).
+        """
+        wanted = from_timestamp + np.asarray(timestamps, dtype=np.float64)
+        out: list[np.ndarray | None] = [None] * len(wanted)
+        self.container.seek(max(0, int(from_timestamp / self._time_base)), stream=self.stream, backward=True)
         last = wanted[-1] + tolerance_s
-        for frame in container.decode(stream):
-            time = float(frame.pts * stream.time_base)
+        for frame in self.container.decode(self.stream):
+            time = frame.pts * self._time_base
             if time > last:
                 break
             i = int(np.searchsorted(wanted, time - tolerance_s))
             if i < len(wanted) and abs(wanted[i] - time) <= tolerance_s:
-                out[i] = frame.to_ndarray(format="rgb24")
-    missing = [i for i, f in enumerate(out) if f is None]
-    if missing:
-        raise DataError(
-            f"{path}: no frame within {tolerance_s} s of {len(missing)} of the {len(wanted)} timestamps of "
-            f"the episode starting at {from_timestamp:.4f} s (first missing: {wanted[missing[0]]:.4f} s); "
-            "the video does not match the frame timestamps"
-        )
-    return np.stack(out)  # type: ignore[arg-type]
+                out[i] = self._rgb.reformat(frame, format="rgb24").to_ndarray()
+        missing = [i for i, f in enumerate(out) if f is None]
+        if missing:
+            raise DataError(
+                f"{self.path}: no frame within {tolerance_s} s of {len(missing)} of the {len(wanted)} "
+                f"timestamps of the episode starting at {from_timestamp:.4f} s (first missing: "
+                f"{wanted[missing[0]]:.4f} s); the video does not match the frame timestamps"
+            )
+        return np.stack(out)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._pid == os.getpid():  # never close a handle inherited across a fork
+            self.container.close()
 
 
 # ---- writer ----------------------------------------------------------------------------------------------
@@ -624,6 +633,7 @@ class LeRobotFolder:
         self._columns: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._cached_bytes = 0
+        self._videos: dict[Path, VideoReader] = {}
         if cache_mb < 0:
             raise ValueError(f"cache_mb must be >= 0, got {cache_mb}")
         self.cache_mb = float(cache_mb)
@@ -732,9 +742,7 @@ class LeRobotFolder:
         dtype = self.features[feature].get("dtype")
         if dtype == "video":
             video, start = ep.videos[feature]
-            if not video.is_file():
-                raise DataError(f"{self.path}: video {video} of {feature!r} does not exist")
-            frames = decode_video_segment(video, start, np.arange(ep.length) / self.fps)
+            frames = self._video(video, feature).segment(start, np.arange(ep.length) / self.fps)
         elif dtype == "image":
             pq = _require("pyarrow.parquet")
             table = pq.read_table(
@@ -757,6 +765,14 @@ class LeRobotFolder:
         while len(self._cache) > 1 and self._cached_bytes > self.cache_mb * 2**20:
             self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
         return frames
+
+    def _video(self, path: Path, feature: str) -> VideoReader:
+        reader = self._videos.get(path)
+        if reader is None or reader._pid != os.getpid():  # a forked worker opens its own
+            if not path.is_file():
+                raise DataError(f"{self.path}: video {path} of {feature!r} does not exist")
+            reader = self._videos[path] = VideoReader(path)
+        return reader
 
     def frames(self, episode_name: str, key: str, steps: np.ndarray) -> np.ndarray:
         """``image_windows.FrameSource``: ``key``'s frames at ``steps`` of ``episode_name`` (``episode_<i>``),
@@ -843,13 +859,17 @@ class LeRobotFolder:
         )
 
     def close(self) -> None:
-        """Drop the decoded frames (video files are opened per decode, nothing else stays open)."""
+        """Drop the decoded frames and close the open videos (a later read reopens them)."""
         self._cache.clear()
         self._cached_bytes = 0
+        for reader in self._videos.values():
+            reader.close()
+        self._videos.clear()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_cache"], state["_cached_bytes"] = OrderedDict(), 0  # a worker starts with an empty cache
+        state["_videos"] = {}  # and opens its own videos
         return state
 
     def records(self) -> Iterator[DemoRecord]:

@@ -289,6 +289,15 @@ def test_images_are_exact_through_png_and_close_through_mp4(camera_folders):
             assert np.array_equal(a.obs["ee_pos"], b.obs["ee_pos"].astype(np.float32))
 
 
+def test_an_open_video_decodes_episodes_in_any_order_as_a_fresh_open_does(camera_folders):
+    _, mp4, _ = camera_folders
+    key = "observation.images.agentview"
+    fresh = [LeRobotFolder(mp4).episode_frames(key, e) for e in (0, 1)]
+    folder = LeRobotFolder(mp4, cache_mb=0)  # no cache: every call seeks the one open file again
+    for e in (1, 0, 1, 0):
+        assert np.array_equal(folder.episode_frames(key, e), fresh[e])
+
+
 def test_image_windows_of_the_folder_are_its_decoded_frames(camera_folders):
     records, mp4, png = camera_folders
     every = DemoDataset(
