@@ -11,9 +11,10 @@ the file when asked for (``robo_flows.data.image_windows.ImageWindows``: an LRU 
 megabytes per process; a DataLoader batch reads each distinct frame once through ``__getitems__``).
 
 The file is read once (``read_demos``: a folder with ``meta/info.json`` is a LeRobot v3.0 dataset, read by
-``robo_flows.data.lerobot``; anything else a robomimic HDF5 file, ``read_demo_file``); ``DemoDataset.splits`` builds train and valid from that one
-``DemoFile``.  Episodes are split, never windows: the file's ``mask/train`` / ``mask/valid`` when present
-(one of them is enough, the other split is its complement), else a split seeded by ``split_seed`` that holds
+``robo_flows.data.lerobot``; anything else a robomimic HDF5 file, ``read_demo_file``);
+``DemoDataset.splits`` builds train and valid from that one ``DemoFile``.  Episodes are split, never
+windows: the file's ``mask/train`` / ``mask/valid`` when present (one of them is enough, the other split is
+its complement), else a split seeded by ``split_seed`` that holds
 out ``round(valid_fraction * n_episodes)`` episodes (at least one when ``valid_fraction > 0`` and there are
 two or more episodes).
 """
