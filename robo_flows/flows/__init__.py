@@ -17,11 +17,13 @@ from robo_flows.flows.flow import Flow, FlowDistribution
 from robo_flows.flows.linear import ActNorm, LULinear, Permutation
 from robo_flows.flows.made import MADE
 from robo_flows.flows.maps import AffineMap, SplineMap
-from robo_flows.flows.nets import MLP
+from robo_flows.flows.nets import DEFAULT_INIT, INITS, MLP
 
 __all__ = [
     "BASES",
+    "DEFAULT_INIT",
     "FLOW_KINDS",
+    "INITS",
     "LINEAR_LAYERS",
     "MADE",
     "MLP",

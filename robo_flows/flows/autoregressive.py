@@ -14,13 +14,15 @@ from torch import Tensor, nn
 
 from robo_flows.flows.made import MADE
 from robo_flows.flows.maps import AffineMap, ScalarMap, SplineMap
+from robo_flows.flows.nets import DEFAULT_INIT, zero_last_for
 
 
 class MaskedAutoregressive(nn.Module):
     """Autoregressive layer: elementwise ``scalar_map`` with parameters from a MADE of ``(x_{<i}, c)``.
 
     Shapes: ``x [B, D]``, ``c [B, C]``; ``forward`` returns ``(z, log|det dz/dx| [B])``; ``inverse`` returns
-    ``(x, log|det dx/dz| [B])``.  Starts as the identity (the MADE's last layer is zero).
+    ``(x, log|det dx/dz| [B])``.  ``init="identity"``: the MADE's last layer is zero, so the layer starts as
+    the identity; ``"random"``: fan-in init throughout (see :func:`~robo_flows.flows.nets.zero_last_for`).
     """
 
     def __init__(
@@ -29,10 +31,13 @@ class MaskedAutoregressive(nn.Module):
         scalar_map: ScalarMap,
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
+        init: str = DEFAULT_INIT,
     ) -> None:
         super().__init__()
         self.map = scalar_map
-        self.made = MADE(features, context_features, hidden_features, scalar_map.num_params)
+        self.made = MADE(
+            features, context_features, hidden_features, scalar_map.num_params, zero_last_for(init)
+        )
 
     def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         z, ladj = self.map.forward(x, self.made(x, context))
@@ -51,8 +56,9 @@ class MaskedAffineAutoregressive(MaskedAutoregressive):
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
         log_scale_bound: float = 3.0,
+        init: str = DEFAULT_INIT,
     ) -> None:
-        super().__init__(features, AffineMap(log_scale_bound), context_features, hidden_features)
+        super().__init__(features, AffineMap(log_scale_bound), context_features, hidden_features, init)
 
 
 class MaskedSplineAutoregressive(MaskedAutoregressive):
@@ -65,5 +71,6 @@ class MaskedSplineAutoregressive(MaskedAutoregressive):
         hidden_features: Sequence[int] = (128, 128),
         bins: int = 8,
         tail_bound: float = 5.0,
+        init: str = DEFAULT_INIT,
     ) -> None:
-        super().__init__(features, SplineMap(bins, tail_bound), context_features, hidden_features)
+        super().__init__(features, SplineMap(bins, tail_bound), context_features, hidden_features, init)

@@ -13,6 +13,7 @@ from robo_flows.flows.coupling import AffineCoupling, SplineCoupling
 from robo_flows.flows.elementwise import Bounded, Standardize
 from robo_flows.flows.flow import Flow
 from robo_flows.flows.linear import ActNorm, LULinear, Permutation
+from robo_flows.flows.nets import DEFAULT_INIT, INITS
 
 FLOW_KINDS: tuple[str, ...] = ("realnvp", "nsf", "maf", "nsf_ar")
 BASES: tuple[str, ...] = ("normal", "diag_gaussian", "gmm")
@@ -41,16 +42,25 @@ def _encoded_size(encoder: nn.Module, context_features: int, given: int | None) 
 
 
 def _layer(
-    kind: str, features: int, ctx: int, hidden: Sequence[int], bins: int, bound: float, flip: bool
+    kind: str,
+    features: int,
+    ctx: int,
+    hidden: Sequence[int],
+    bins: int,
+    bound: float,
+    flip: bool,
+    init: str,
 ) -> nn.Module:
     """One coupling (``flip``: the last half passes unchanged) or autoregressive layer of ``kind``."""
     if kind == "realnvp":
-        return AffineCoupling(features, ctx, hidden, identity_last=flip)
+        return AffineCoupling(features, ctx, hidden, identity_last=flip, init=init)
     if kind == "nsf":
-        return SplineCoupling(features, ctx, hidden, identity_last=flip, bins=bins, tail_bound=bound)
+        return SplineCoupling(
+            features, ctx, hidden, identity_last=flip, bins=bins, tail_bound=bound, init=init
+        )
     if kind == "maf":
-        return MaskedAffineAutoregressive(features, ctx, hidden)
-    return MaskedSplineAutoregressive(features, ctx, hidden, bins=bins, tail_bound=bound)
+        return MaskedAffineAutoregressive(features, ctx, hidden, init=init)
+    return MaskedSplineAutoregressive(features, ctx, hidden, bins=bins, tail_bound=bound, init=init)
 
 
 def build_flow(
@@ -70,6 +80,7 @@ def build_flow(
     linear: str = "permutation",
     bounds: tuple[Tensor | float, Tensor | float] | None = None,
     standardize: tuple[Tensor | float, Tensor | float] | None = None,
+    init: str = DEFAULT_INIT,
 ) -> Flow:
     """Build a flow of ``layers`` blocks of ``kind`` (one of :data:`FLOW_KINDS`).
 
@@ -80,11 +91,17 @@ def build_flow(
     ``bounds=(low, high)`` makes the support the open box (exact log-det included); with ``standardize`` too,
     the box is given in data units and mapped through the standardisation.  The base is ``"normal"``,
     ``"diag_gaussian"`` or ``"gmm"`` (``base_components`` components), conditioned on the encoded context.
+    ``init`` (one of :data:`INITS`) starts the layers' conditioners: ``"identity"`` zeroes their last layers,
+    so the whole chain of layers starts as ``z = x`` (before ``Standardize``/``Bounded``, ``LULinear``'s
+    reversal and ``ActNorm``'s data-dependent start); ``"random"`` gives them the standard fan-in init, so the
+    flow starts as a random bijection near the identity (see :func:`~robo_flows.flows.nets.zero_last_for`).
     """
     if kind not in FLOW_KINDS:
         raise ValueError(f"unknown flow kind {kind!r}; expected one of {FLOW_KINDS}")
     if base not in BASES:
         raise ValueError(f"unknown base {base!r}; expected one of {BASES}")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; expected one of {INITS}")
     if linear not in LINEAR_LAYERS:
         raise ValueError(f"unknown linear layer {linear!r}; expected one of {LINEAR_LAYERS}")
     if features < 1 or context_features < 0 or layers < 1:
@@ -119,7 +136,7 @@ def build_flow(
             elif not coupling:  # couplings alternate their unchanged half instead (same effect, no extra op)
                 transforms.append(Permutation(features))
         flip = coupling and linear == "permutation" and i % 2 == 1
-        transforms.append(_layer(kind, features, ctx, hidden, bins, tail_bound, flip))
+        transforms.append(_layer(kind, features, ctx, hidden, bins, tail_bound, flip, init))
 
     if base == "normal":
         base_dist: nn.Module = StandardNormal(features)

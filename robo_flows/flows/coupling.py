@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from robo_flows.flows.maps import AffineMap, ScalarMap, SplineMap
-from robo_flows.flows.nets import MLP
+from robo_flows.flows.nets import DEFAULT_INIT, MLP, zero_last_for
 
 
 class Coupling(nn.Module):
@@ -22,8 +22,9 @@ class Coupling(nn.Module):
     features (default ``D // 2``).
 
     Shapes: ``x [B, D]``, ``c [B, C]``; ``forward`` returns ``(z, log|det dz/dx| [B])``,
-    ``inverse`` returns ``(x, log|det dx/dz| [B])``.  The conditioner's last layer starts at zero, so the
-    layer starts as the identity.
+    ``inverse`` returns ``(x, log|det dx/dz| [B])``.  ``init="identity"``: the conditioner's last layer
+    starts at zero, so the layer starts as the identity; ``"random"``: fan-in init of every layer, a random
+    bijection near the identity (see :func:`~robo_flows.flows.nets.zero_last_for`).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class Coupling(nn.Module):
         hidden_features: Sequence[int] = (128, 128),
         identity_features: int | None = None,
         identity_last: bool = False,
+        init: str = DEFAULT_INIT,
     ) -> None:
         super().__init__()
         k = features // 2 if identity_features is None else int(identity_features)
@@ -46,7 +48,9 @@ class Coupling(nn.Module):
         self._split = features - k if identity_last else k
         self.map = scalar_map
         changed = features - k
-        self.conditioner = MLP(k + context_features, changed * scalar_map.num_params, hidden_features)
+        self.conditioner = MLP(
+            k + context_features, changed * scalar_map.num_params, hidden_features, zero_last_for(init)
+        )
 
     def _params(self, x_a: Tensor, context: Tensor | None) -> Tensor:
         inputs = x_a if context is None else torch.cat([x_a, context], dim=-1)
@@ -82,6 +86,7 @@ class AffineCoupling(Coupling):
         identity_features: int | None = None,
         identity_last: bool = False,
         log_scale_bound: float = 3.0,
+        init: str = DEFAULT_INIT,
     ) -> None:
         super().__init__(
             features,
@@ -90,6 +95,7 @@ class AffineCoupling(Coupling):
             hidden_features,
             identity_features,
             identity_last,
+            init,
         )
 
 
@@ -106,6 +112,7 @@ class SplineCoupling(Coupling):
         identity_last: bool = False,
         bins: int = 8,
         tail_bound: float = 5.0,
+        init: str = DEFAULT_INIT,
     ) -> None:
         super().__init__(
             features,
@@ -114,4 +121,5 @@ class SplineCoupling(Coupling):
             hidden_features,
             identity_features,
             identity_last,
+            init,
         )

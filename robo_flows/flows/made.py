@@ -124,7 +124,9 @@ class _MaskedMLP(torch.autograd.Function):
 
 class MADE(nn.Module):
     """Masked ReLU MLP: ``(x [B, D], c [B, C]) -> params [B, D, P]`` with ``params[:, i]`` a function of
-    ``(x_{<i}, c)``.  The last layer starts at zero, so every output starts at zero."""
+    ``(x_{<i}, c)``.  With ``zero_last`` the last layer starts at zero, so every output starts at zero;
+    otherwise every layer has ``nn.Linear``'s fan-in init ``U(-1/sqrt(in), 1/sqrt(in))`` (masked-out
+    inputs counted in ``in``)."""
 
     def __init__(
         self,
@@ -132,6 +134,7 @@ class MADE(nn.Module):
         context_features: int = 0,
         hidden_features: Sequence[int] = (128, 128),
         params_per_feature: int = 2,
+        zero_last: bool = True,
     ) -> None:
         super().__init__()
         self.features = int(features)
@@ -142,8 +145,9 @@ class MADE(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(m.shape[1], m.shape[0]) for m in masks)
         for i, mask in enumerate(masks):
             self.register_buffer(f"mask{i}", mask)
-        nn.init.zeros_(self.layers[-1].weight)
-        nn.init.zeros_(self.layers[-1].bias)
+        if zero_last:
+            nn.init.zeros_(self.layers[-1].weight)
+            nn.init.zeros_(self.layers[-1].bias)
         # prefix[l][i]: number of units of hidden layer l that output i depends on (degree <= i)
         self._prefix = [
             [int((hidden_degrees(self.features, h) <= i).sum()) for i in range(self.features)] for h in hidden

@@ -8,6 +8,26 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+INITS: tuple[str, ...] = ("random", "identity")
+DEFAULT_INIT = "random"
+
+
+def zero_last_for(init: str) -> bool:
+    r"""Whether a conditioner's last layer starts at zero for the layer initialisation ``init``.
+
+    ``"identity"``: the last layer (weights and bias) is zero, so the conditioner outputs the all-zero
+    parameters, which every scalar map reads as the identity (``log|det| = 0``): a flow of such layers starts
+    as ``z = x`` and its density as the base's.  The price: at the first step no gradient reaches the hidden
+    layers (``dL/dh = W_last^T dL/dy = 0``), they only start learning once the last layer has grown.
+    ``"random"``: the last layer gets the same fan-in initialisation as every other layer,
+    ``U(-1/sqrt(in), 1/sqrt(in))``, so each layer starts as a random bijection near the identity whose
+    parameters already depend on its inputs and the context.  Measured fits: benchmarks/results
+    (``flows_nll_maf1500.json``) and docs/flows.
+    """
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; expected one of {INITS}")
+    return init == "identity"
+
 
 class MLP(nn.Module):
     """ReLU MLP ``[B, in] -> [B, out]``: ``h_{l+1} = relu(h_l W_l + b_l)``, no ReLU after the last layer.

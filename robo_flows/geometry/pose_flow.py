@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from robo_flows.flows import build_flow
 from robo_flows.data.normalizer import Normalizer
+from robo_flows.flows import build_flow
 from robo_flows.flows.nets import MLP
 from robo_flows.geometry.charts import chart_to_rotation, log_standard_normal, rotation_to_chart
 from robo_flows.geometry.so3 import exp_map, half_turn_about_z, quaternion_to_matrix
@@ -61,6 +61,8 @@ class PoseFlow(nn.Module):
         translation:      model t ∈ R^3; ``False`` gives a density on SO(3) (× extras) only.
         charts:           number K of chart centres of the mixture (1..4).
         flow_kind, layers, hidden_features, **flow_kwargs: passed to ``build_flow``.
+        init:             ``build_flow``'s layer init; ``"identity"`` (the default here) starts q at N(0, I),
+                          so the untrained PoseFlow is exactly the uniform distribution on SO(3) (log p = 0).
         mixture_hidden:   hidden widths of the context -> chart-weight network (K > 1 and C > 0).
     """
 
@@ -76,6 +78,7 @@ class PoseFlow(nn.Module):
         layers: int = 4,
         hidden_features: Sequence[int] = (128, 128),
         mixture_hidden: Sequence[int] = (64,),
+        init: str = "identity",
         **flow_kwargs,
     ) -> None:
         super().__init__()
@@ -99,6 +102,7 @@ class PoseFlow(nn.Module):
             context_features=self.context_features + chart_context,
             layers=layers,
             hidden_features=tuple(hidden_features),
+            init=init,
             **flow_kwargs,
         )
         if self.charts > 1 and self.context_features > 0:

@@ -21,15 +21,15 @@ from robo_flows.flows import (
 
 HIDDEN = (16, 16)
 
-# name -> factory(features, context_features); the conditioned layers take a context, the others ignore it
-CONDITIONED_LAYERS: dict[str, Callable[[int, int], nn.Module]] = {
-    "affine_coupling": lambda d, c: AffineCoupling(d, c, HIDDEN),
-    "spline_coupling": lambda d, c: SplineCoupling(d, c, HIDDEN, bins=5, tail_bound=3.0),
-    "spline_coupling_last": lambda d, c: SplineCoupling(
-        d, c, HIDDEN, identity_features=1, identity_last=True, bins=5, tail_bound=3.0
+# name -> factory(features, context_features, **kwargs such as init=); conditioned layers use the context
+CONDITIONED_LAYERS: dict[str, Callable[..., nn.Module]] = {
+    "affine_coupling": lambda d, c, **kw: AffineCoupling(d, c, HIDDEN, **kw),
+    "spline_coupling": lambda d, c, **kw: SplineCoupling(d, c, HIDDEN, bins=5, tail_bound=3.0, **kw),
+    "spline_coupling_last": lambda d, c, **kw: SplineCoupling(
+        d, c, HIDDEN, identity_features=1, identity_last=True, bins=5, tail_bound=3.0, **kw
     ),
-    "maf": lambda d, c: MaskedAffineAutoregressive(d, c, HIDDEN),
-    "nsf_ar": lambda d, c: MaskedSplineAutoregressive(d, c, HIDDEN, bins=5, tail_bound=3.0),
+    "maf": lambda d, c, **kw: MaskedAffineAutoregressive(d, c, HIDDEN, **kw),
+    "nsf_ar": lambda d, c, **kw: MaskedSplineAutoregressive(d, c, HIDDEN, bins=5, tail_bound=3.0, **kw),
 }
 FIXED_LAYERS: dict[str, Callable[[int, int], nn.Module]] = {
     "actnorm": lambda d, c: ActNorm(d),
@@ -42,7 +42,7 @@ ALL_LAYERS = {**CONDITIONED_LAYERS, **FIXED_LAYERS}
 
 
 def perturb_(module: nn.Module, scale: float = 0.3, seed: int = 0) -> nn.Module:
-    """Add ``scale * N(0, 1)`` to every parameter (leave the identity start); mark ActNorms initialised."""
+    """Add ``scale * N(0, 1)`` to every parameter (leave the start); mark ActNorms initialised."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():

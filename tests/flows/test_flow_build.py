@@ -236,11 +236,31 @@ def test_actnorm_initialises_on_first_training_log_prob():
     assert all(bool(b) for n, b in flow.named_buffers() if n.endswith("initialized"))
 
 
-def test_flow_starts_at_the_base_distribution():
-    flow = build_flow("nsf_ar", 3, 2, **SMALL).double()
+@pytest.mark.parametrize("kind", FLOW_KINDS)
+def test_identity_init_starts_every_kind_at_the_base_distribution(kind):
+    flow = build_flow(kind, 3, 2, **SMALL, init="identity").double()
     x, c = torch.randn(8, 3, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)
+    z, ladj = flow.transform(x, c)
+    if kind in ("realnvp", "maf"):  # (x - 0) * exp(0) is exact; the splines' zero-parameter knots round
+        assert torch.equal(z, x) and torch.equal(ladj, torch.zeros(8, dtype=torch.float64))
+    assert torch.allclose(z, x, atol=1e-12) and torch.allclose(ladj, torch.zeros(8, dtype=torch.float64))
     expected = -0.5 * x.square().sum(-1) - 1.5 * math.log(2 * math.pi)
     assert torch.allclose(flow.log_prob(x, c), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", FLOW_KINDS)
+def test_default_init_is_random_and_depends_on_the_context(kind):
+    torch.manual_seed(0)
+    flow = build_flow(kind, 3, 2, **SMALL).double()
+    x, c = torch.randn(8, 3, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)
+    z, ladj = flow.transform(x, c)
+    assert (z - x).abs().max() > 1e-3 and ladj.abs().max() > 1e-3
+    assert not torch.allclose(flow.transform(x, c + 1.0)[0], z)
+
+
+def test_unknown_init_is_refused_by_build_flow():
+    with pytest.raises(ValueError, match=r"unknown init 'zero'; expected one of \('random', 'identity'\)"):
+        build_flow("maf", 3, 2, init="zero")
 
 
 class CountingEncoder(nn.Module):

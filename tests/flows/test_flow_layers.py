@@ -93,10 +93,30 @@ def test_state_dict_round_trip_reproduces_outputs(name, ctx):
 
 @pytest.mark.parametrize(("name", "ctx"), IDENTITY_START, ids=[f"{n}-ctx{c}" for n, c in IDENTITY_START])
 def test_layers_start_at_identity(name, ctx):
-    layer = ALL_LAYERS[name](D, ctx).double().eval()
+    kwargs = {"init": "identity"} if name in CONDITIONED_LAYERS else {}
+    layer = ALL_LAYERS[name](D, ctx, **kwargs).double().eval()
     x = layer_inputs(name, 8, D, torch.float64)
     z, ladj = layer(x, context_for(ctx, 8))
     assert torch.allclose(z, x, atol=1e-12) and torch.allclose(ladj, torch.zeros(8, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(("name", "ctx"), [(n, c) for n in CONDITIONED_LAYERS for c in (0, C)])
+def test_random_init_starts_away_from_identity_and_follows_the_context(name, ctx):
+    torch.manual_seed(0)
+    layer = CONDITIONED_LAYERS[name](D, ctx, init="random").double().eval()
+    x = layer_inputs(name, 8, D, torch.float64)
+    c = context_for(ctx, 8)
+    z, ladj = layer(x, c)
+    assert (z - x).abs().max() > 1e-3 and ladj.abs().max() > 1e-3
+    if ctx:
+        assert not torch.allclose(layer(x, c + 1.0)[0], z)
+    assert torch.allclose(layer.inverse(z, c)[0], x, atol=1e-9)  # still an exact bijection
+
+
+@pytest.mark.parametrize("name", list(CONDITIONED_LAYERS))
+def test_unknown_init_is_refused(name):
+    with pytest.raises(ValueError, match=r"unknown init 'zeros'; expected one of \('random', 'identity'\)"):
+        CONDITIONED_LAYERS[name](D, C, init="zeros")
 
 
 @pytest.mark.parametrize("name", list(CONDITIONED_LAYERS))
