@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -296,6 +297,44 @@ def test_an_open_video_decodes_episodes_in_any_order_as_a_fresh_open_does(camera
     folder = LeRobotFolder(mp4, cache_mb=0)  # no cache: every call seeks the one open file again
     for e in (1, 0, 1, 0):
         assert np.array_equal(folder.episode_frames(key, e), fresh[e])
+
+
+def test_lerobots_default_av1_videos_read_like_ours(tmp_path):
+    """LeRobot writes AV1 (libsvtav1) with its own key-frame spacing: re-encode our video so and read it."""
+    try:
+        av.codec.Codec("libsvtav1", "w")
+    except av.FFmpegError:
+        pytest.skip("this PyAV build has no AV1 encoder")
+    rng = np.random.default_rng(0)
+    frames = [np.repeat(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], 64, 0) for _ in range(9)]
+    frames = np.stack([np.roll(f, 3 * t, axis=1).repeat(3, axis=2) for t, f in enumerate(frames)])
+    records = [
+        DemoRecord(
+            obs={"pos": rng.normal(size=(n, 2)), "top_image": frames[:n]}, actions=rng.uniform(-1, 1, (n, 2))
+        )
+        for n in (4, 9)
+    ]
+    folder = write_lerobot(tmp_path / "av1", records, fps=10)
+    video = folder / "videos/observation.images.top/chunk-000/file-000.mp4"
+    decoded = [f.to_ndarray(format="rgb24") for f in av.open(str(video)).decode(video=0)]
+    video.unlink()
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libsvtav1", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 10)
+        for t, image in enumerate(decoded):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = t
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    back = LeRobotFolder(folder)
+    for e, n in enumerate((4, 9)):
+        start = 4 if e else 0
+        error = np.abs(back.episode_frames("observation.images.top", e).astype(int) - frames[:n].astype(int))
+        assert error.mean() < 6.0, (e, error.mean())
+        assert start == round(back.episodes[e].videos["observation.images.top"][1] * 10)
 
 
 def test_image_windows_of_the_folder_are_its_decoded_frames(camera_folders):
