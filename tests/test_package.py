@@ -35,11 +35,16 @@ def test_core_library_never_imports_pybullet() -> None:
 
 
 # Imports every module in a fresh child of one interpreter that has loaded only third-party libraries
-# (torch, numpy, h5py, yaml), so that an import cycle inside robo_flows shows as an ImportError of the
-# module that starts it, whatever the order.
+# (torch, numpy, h5py, yaml and the optional extras that are installed), so that an import cycle inside
+# robo_flows shows as an ImportError of the module that starts it, whatever the order.
 _IMPORT_EACH = """
 import importlib, os, sys, traceback
 import h5py, numpy, torch, yaml
+for extra in ("diffusers", "pyarrow.parquet", "av", "trimesh", "scipy.optimize", "tqdm"):
+    try:
+        importlib.import_module(extra)
+    except ImportError:
+        pass
 failed = []
 for name in sys.argv[1:]:
     pid = os.fork()

@@ -75,7 +75,15 @@ def test_every_preset_is_a_policy_or_a_grasp_preset():
         load_config(path, GraspExperimentConfig, ["data.path=x.hdf5"])  # raises for a broken preset
 
 
-@pytest.mark.parametrize("preset", POLICY_PRESETS, ids=[p.stem for p in POLICY_PRESETS])
+# Reference-size networks (Diffusion Policy's own U-Net, 66M parameters) resume the same way but take
+# minutes on a CPU: they run with `-m slow`.
+RESUME_CASES = [
+    pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if "reference" in p.stem else [])
+    for p in POLICY_PRESETS
+]
+
+
+@pytest.mark.parametrize("preset", RESUME_CASES)
 def test_preset_resumes_after_a_kill_and_when_finished(preset, task_demos, tmp_path, monkeypatch):
     torch.set_num_threads(1)
     args = ["train", "--config", str(preset), f"data.path={task_demos(_task(preset))}", *TINY]
