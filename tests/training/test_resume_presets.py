@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from task_data import TASK_ENVS
+from task_data import RGB_SUFFIX, TASK_ENVS
 
 from robo_flows.commands import main
 from robo_flows.config import ConfigError, GraspExperimentConfig, PolicyExperimentConfig, load_config
@@ -49,9 +49,11 @@ class SimulatedKill(BaseException):
 
 
 def _task(preset: Path) -> str:
-    """The task whose demonstrations the preset is written for (generic presets train on Detour's)."""
+    """The task whose demonstrations the preset is written for (generic presets train on Detour's; image
+    presets on the task's camera demos)."""
     task = preset.stem.split("_")[0]
-    return task if task in TASK_ENVS else "detour"
+    task = task if task in TASK_ENVS else "detour"
+    return task + RGB_SUFFIX if preset.stem.endswith(RGB_SUFFIX) else task
 
 
 def _rows(out: Path) -> list[list[str]]:
