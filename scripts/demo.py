@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
-    print(f"\nrun folder: {out}  (plots: eval/*/paths.png, video: eval/flow/rollouts.gif)")
+    print(f"\nrun folder: {out}  (plots: eval/*/paths.png, video: eval/flow/rollouts.mp4)")
     return 0
 
 
