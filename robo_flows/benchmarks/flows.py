@@ -20,8 +20,9 @@ from robo_flows.benchmarks.flows_contenders import CONTENDERS, Architecture, bui
 from robo_flows.benchmarks.flows_nll import DATASETS, GRAD_CLIP, held_out_nll
 from robo_flows.benchmarks.flows_roundtrip import PERTURBATIONS, format_round_trip, round_trip_table
 from robo_flows.benchmarks.flows_speed import SPEED_METRICS, measure_speed, summary
-from robo_flows.benchmarks.harness import format_table, result_payload, set_threads, write_result
+from robo_flows.benchmarks.harness import format_table, result_payload, write_result
 from robo_flows.flows import FLOW_KINDS
+from robo_flows.training.threads import set_threads
 
 OURS = "robo_flows"
 NLL_MARGIN = 0.05

@@ -19,8 +19,8 @@ import torch
 
 from robo_flows.benchmarks.harness import (
     format_table,
+    refuse_existing_result,
     result_payload,
-    set_threads,
     time_interleaved,
     write_result,
 )
@@ -28,6 +28,7 @@ from robo_flows.config.schema import GraspModelConfig
 from robo_flows.flows import build_flow
 from robo_flows.geometry import PoseFlow, random_rotations
 from robo_flows.grasps.model import GraspFlow
+from robo_flows.training.threads import set_threads
 
 
 def uniform_nll(charts: int, symmetric: bool, steps: int, seed: int = 0) -> dict[str, float]:
@@ -93,10 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/bench/grasps.json"),
                         help="result JSON (never overwritten)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.out.exists():
-        raise FileExistsError(
-            f"{args.out} exists; benchmark results are never overwritten (choose another --out)"
-        )
+    refuse_existing_result(args.out)
     threads = set_threads(args.threads)
     cfg = GraspModelConfig()  # the configs/grasp_flow.yaml model
     uniform = [uniform_nll(1, False, args.steps), uniform_nll(4, True, args.steps)]

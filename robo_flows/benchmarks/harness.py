@@ -1,4 +1,4 @@
-"""The one benchmark harness: interleaved timing, machine info, result JSON, tables, thread setting.
+"""The one benchmark harness: interleaved timing, machine info, result JSON, tables.
 
 Every benchmark times its contenders with :func:`time_interleaved` (round-robin repeats, so a slow phase
 of a shared machine hits all contenders alike; the first, cold call kept apart from the warm samples),
@@ -120,15 +120,6 @@ def median_ratios(timings: Mapping[str, Timing], reference: str) -> dict[str, fl
     return {name: t.median_s / ref for name, t in timings.items()}
 
 
-def set_threads(threads: int | None) -> int:
-    """Set torch's intra-op threads (``None`` keeps torch's default); returns the threads in effect."""
-    if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
-        torch.set_num_threads(threads)
-    return torch.get_num_threads()
-
-
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -198,16 +189,25 @@ def result_payload(
     }
 
 
-def write_result(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path:
-    """Write ``payload`` as JSON to ``path`` atomically; an existing file is never overwritten.
+def refuse_existing_result(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; FileExistsError if it exists (benchmark results are never overwritten).
 
-    Raises FileExistsError if ``path`` exists (choose a new run folder, or remove the old result).
+    Benchmarks call it before they run, so a taken ``--out`` costs nothing, and ``write_result`` again.
     """
     path = Path(path)
     if path.exists():
         raise FileExistsError(
             f"{path} exists; benchmark results are never overwritten (choose another --out)"
         )
+    return path
+
+
+def write_result(path: str | os.PathLike, payload: Mapping[str, Any]) -> Path:
+    """Write ``payload`` as JSON to ``path`` atomically; an existing file is never overwritten.
+
+    Raises FileExistsError if ``path`` exists (choose a new run folder, or remove the old result).
+    """
+    path = refuse_existing_result(path)
     text = json.dumps(payload, indent=2, allow_nan=False, default=_json_default) + "\n"
     with atomic_write(path) as tmp:
         tmp.write_text(text)

@@ -25,8 +25,8 @@ import numpy as np
 from robo_flows.benchmarks.harness import (
     format_table,
     median_ratios,
+    refuse_existing_result,
     result_payload,
-    set_threads,
     time_interleaved,
     write_result,
 )
@@ -34,6 +34,7 @@ from robo_flows.data.demos import DemoDataset, read_demos
 from robo_flows.data.lerobot import LeRobotFolder, robomimic_image_key, write_lerobot
 from robo_flows.data.robomimic import DemoFile, write_demo_file
 from robo_flows.errors import DataError
+from robo_flows.training.threads import set_threads
 
 
 def _bytes(path: Path) -> int:
@@ -66,10 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/bench/lerobot.json"),
                         help="result JSON (never overwritten)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.out.exists():
-        raise FileExistsError(
-            f"{args.out} exists; benchmark results are never overwritten (choose another --out)"
-        )
+    refuse_existing_result(args.out)
     threads = set_threads(args.threads)
     source = LeRobotFolder(args.folder)
     cameras = [k for k in source.image_features if source.features[k]["dtype"] == "video"]

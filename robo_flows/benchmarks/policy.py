@@ -23,13 +23,14 @@ import numpy as np
 import torch
 
 from robo_flows.benchmarks.harness import format_table as text_table
-from robo_flows.benchmarks.harness import result_payload, set_threads, write_result
+from robo_flows.benchmarks.harness import result_payload, write_result
 from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
 from robo_flows.commands.output import claim_output
 from robo_flows.config import MODEL_KINDS
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.latency import REPLAN_BATCHES, replanning_latency
 from robo_flows.policy import FlowPolicy
+from robo_flows.training.threads import set_threads
 
 # task -> (demonstrations, collector action noise sigma).  Push and PickPlace policies drift off the clean
 # demonstrations after small errors; noise-injected demos (executed a* + N(0, sigma^2), recorded a*) cover the

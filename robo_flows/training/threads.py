@@ -30,12 +30,14 @@ def resolve_threads(threads: int | str, processes: int = 1) -> int:
     return threads
 
 
-def set_threads(threads: int | str, processes: int | None = None) -> int:
-    """Set torch's intra-op thread count for this process; returns the count set.
+def set_threads(threads: int | str | None, processes: int | None = None) -> int:
+    """Set torch's intra-op thread count for this process; returns the count in effect.
 
-    ``processes``: how many processes of this run share the machine (default: torchrun's
-    ``LOCAL_WORLD_SIZE``, else 1); only ``"auto"`` uses it.
+    ``None`` keeps torch's current setting. ``processes``: how many processes of this run share the
+    machine (default: torchrun's ``LOCAL_WORLD_SIZE``, else 1); only ``"auto"`` uses it.
     """
+    if threads is None:
+        return torch.get_num_threads()
     if processes is None:
         processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     n = resolve_threads(threads, processes)

@@ -19,7 +19,6 @@ from robo_flows.benchmarks.harness import (
     percentile,
     read_result,
     result_payload,
-    set_threads,
     summarize_ms,
     time_interleaved,
     write_result,
@@ -78,17 +77,6 @@ def test_median_ratios_are_of_medians():
     assert median_ratios(timings, "ref") == {"ours": 0.5, "ref": 1.0}
     with pytest.raises(KeyError, match="reference"):
         median_ratios(timings, "zuko")
-
-
-def test_set_threads_sets_and_reports():
-    before = torch.get_num_threads()
-    try:
-        assert set_threads(1) == 1 == torch.get_num_threads()
-        assert set_threads(None) == 1
-        with pytest.raises(ValueError, match=">= 1"):
-            set_threads(0)
-    finally:
-        torch.set_num_threads(before)
 
 
 def test_machine_info_names_cpu_threads_and_versions():

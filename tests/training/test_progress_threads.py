@@ -77,3 +77,14 @@ def test_auto_threads_share_the_usable_cores_between_processes():
         assert set_threads(1) == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_set_threads_sets_and_reports():
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(1) == 1 == torch.get_num_threads()
+        assert set_threads(None) == 1
+        with pytest.raises(ValueError, match=">= 1"):
+            set_threads(0)
+    finally:
+        torch.set_num_threads(before)
