@@ -38,12 +38,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import robo_flows_envs  # noqa: F401  (registers the RoboFlows ids)
-from tqdm import tqdm
 
 from robo_flows.commands.output import claim_output
 from robo_flows.data.image_windows import is_image_key
 from robo_flows.data.robomimic import DemoRecord, write_demo_file
 from robo_flows.errors import EnvError
+from robo_flows.training.progress import Progress
 
 FORMATS: tuple[str, ...] = ("robomimic", "lerobot")
 
@@ -234,7 +234,7 @@ def collect_demos(
                     executed[episode.mode] += 1
                 yield demo_record(episode, layout)
 
-    bar = tqdm(total=episodes, desc=f"collect {env_id}", disable=not progress, unit="ep")
+    bar = Progress(episodes, f"collect {env_id}", enabled=progress)
     try:
         attrs = {"episodes_attempted": episodes, "action_noise": action_noise}
         if format == "lerobot":

@@ -84,11 +84,12 @@ def _generate(args: argparse.Namespace) -> int:
         mesh_objects,
     )
     from robo_flows_envs.grasp_sim.meshes import mesh_split
-    from tqdm import tqdm
+
+    from robo_flows.training.progress import Progress
 
     if isinstance(args.objects, int):
         claim_output(args.out, force=args.force, kind="file")
-        with tqdm(total=args.objects, unit="object", desc="simulating grasps") as bar:
+        with Progress(args.objects, "simulating grasps") as bar:
             summary = generate_grasp_dataset(
                 args.out,
                 seed=args.seed,
@@ -103,7 +104,7 @@ def _generate(args: argparse.Namespace) -> int:
             raise ValueError(f"--point-noise must be >= 0 metres, got {args.point_noise}")
         objects = mesh_objects(mesh_split(args.objects)[: args.max_objects])  # loads and checks every mesh
         claim_output(args.out, force=args.force, kind="file")
-        with tqdm(total=len(objects), unit="object", desc="labelling meshes") as bar:
+        with Progress(len(objects), "labelling meshes") as bar:
             summary = generate_mesh_dataset(
                 args.out,
                 objects,
@@ -345,11 +346,10 @@ def evaluate_on_primitives(
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from robo_flows.atomic import atomic_write
     from robo_flows.grasps.evaluation import check_eval_sizes
     from robo_flows.grasps.model import GraspFlow
+    from robo_flows.training.progress import Progress
 
     check_eval_sizes(args.samples, args.candidates, args.top_k, args.reference, args.coverage_samples)
     model, _ = GraspFlow.from_checkpoint(args.checkpoint)
@@ -365,11 +365,11 @@ def _eval(args: argparse.Namespace) -> int:
         names = mesh_split(args.objects)[: args.max_objects]
     claim_output(args.out, force=args.force, kind="dir")
     if on_meshes:
-        with tqdm(total=len(names) * (1 + len(args.views)), unit="set", desc="simulating grasps") as bar:
+        with Progress(len(names) * (1 + len(args.views)), "simulating grasps") as bar:
             results = evaluate_on_meshes(model, names, args.seed, args.views, args.points, args.samples,
                                          args.coverage_samples, args.workers, bar.update)  # fmt: skip
     else:
-        with tqdm(total=4 * args.objects, unit="set", desc="simulating grasps") as bar:
+        with Progress(4 * args.objects, "simulating grasps") as bar:
             results = evaluate_on_primitives(
                 model,
                 args.seed,

@@ -17,7 +17,7 @@ PLAIN_LINES = 10  # plain lines per loop when not on a terminal (every 10%)
 
 
 class Progress:
-    """``update(n)``, ``set_postfix(**values)``, ``close()``; silent when ``enabled`` is False."""
+    """``update(n)``, ``set_postfix(**values)``, ``close()`` (or ``with``); silent unless ``enabled``."""
 
     def __init__(
         self,
@@ -56,6 +56,12 @@ class Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _line(self) -> None:
         now = time.perf_counter()
