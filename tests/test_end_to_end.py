@@ -6,26 +6,12 @@ import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import ROOT, robo_flows
 
-ROOT = Path(__file__).resolve().parents[1]
 ENV = "RoboFlows/PandaDetour-v0"
-
-
-def robo_flows(*args: str) -> subprocess.CompletedProcess:
-    """Run ``robo-flows ARGS`` in a fresh interpreter; fail the test with its output if it fails."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "robo_flows.commands", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, f"robo-flows {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def test_collect_train_evaluate_through_the_cli(tmp_path):

@@ -8,30 +8,14 @@ the demos' cameras, Dict observations in the rollouts, paths and video), not the
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from cli_runs import robo_flows
 
-ROOT = Path(__file__).resolve().parents[1]
 ENV = "RoboFlows/PandaDetour-v0"
 CAMERAS = {"obs_mode": "rgb", "cameras": ["agentview"], "camera_width": 32, "camera_height": 32}
-
-
-def robo_flows(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "robo_flows.commands", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if ok:
-        assert proc.returncode == 0, f"robo-flows {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def test_image_policy_collects_trains_and_evaluates_through_the_cli(tmp_path):
