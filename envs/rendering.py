@@ -13,15 +13,21 @@ collision hulls.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pybullet as p
 
+from robo_flows.atomic import atomic_write
 from robo_flows.errors import EnvError
 
 NEAR, FAR = 0.02, 5.0  # m: clipping planes of every camera
+HULL_VERTICES = 32  # vertices of a link's render hull (at most 2 * 32 - 4 = 60 triangles)
+HULL_FORMAT = 1  # in the hull files' names: a change to how hulls are built writes new files
 
 
 @dataclass(frozen=True)
@@ -112,3 +118,122 @@ class WristCamera:
 
     def render(self, cid: int) -> np.ndarray:
         return capture(cid, self.width, self.height, self.view(cid), self.projection)
+
+
+# ---- render meshes ---------------------------------------------------------------------------------------
+def farthest_points(points: np.ndarray, k: int) -> np.ndarray:
+    """``k`` rows of ``points`` [N, 3] by greedy farthest-point sampling from row 0 (all when N <= k):
+    each next point maximises its distance to those already chosen, so the sample spans the shape."""
+    if len(points) <= k:
+        return points
+    chosen = [0]
+    distance = np.linalg.norm(points - points[0], axis=1)
+    for _ in range(k - 1):
+        chosen.append(int(distance.argmax()))
+        distance = np.minimum(distance, np.linalg.norm(points - points[chosen[-1]], axis=1))
+    return points[chosen]
+
+
+def convex_hull(points: np.ndarray, tol: float = 1e-9) -> list[tuple[int, int, int]]:
+    """Triangles (row indices of ``points`` [N, 3], N small) of the convex hull, wound counter-clockwise
+    seen from outside (``(b - a) x (c - a)`` points out).
+
+    Brute force for the few points of a render hull: a plane through three points bounds a face when no
+    point lies beyond it (signed distance > ``tol`` times the shape's size); the points on that plane form
+    a convex polygon, ordered by angle about their centre and cut into a fan.  (Points all on one plane
+    give that polygon once, facing either way.)"""
+    pts = np.asarray(points, dtype=np.float64)
+    n = len(pts)
+    eps = tol * max(float(np.ptp(pts, axis=0).max()), 1e-12)
+    i, j, k = np.array(list(_triples(n))).T
+    normals = np.cross(pts[j] - pts[i], pts[k] - pts[i])
+    length = np.linalg.norm(normals, axis=1)
+    keep = length > eps * eps
+    i, normals = i[keep], normals[keep] / length[keep, None]
+    distances = np.einsum("tpd,td->tp", pts[None, :, :] - pts[i][:, None, :], normals)  # [planes, N]
+    above, below = (distances > eps).any(axis=1), (distances < -eps).any(axis=1)
+    triangles, seen = [], set()
+    for plane in np.flatnonzero(~(above & below)):  # all points on one side: a face's plane
+        d = distances[plane]
+        outward = -normals[plane] if above[plane] else normals[plane]
+        face = tuple(int(v) for v in np.flatnonzero(np.abs(d) <= eps))
+        if face in seen:
+            continue
+        seen.add(face)
+        triangles += _fan(pts, list(face), outward)
+    return triangles
+
+
+def _triples(n: int):
+    for a in range(n):
+        for b in range(a + 1, n):
+            for c in range(b + 1, n):
+                yield a, b, c
+
+
+def _fan(pts: np.ndarray, face: list[int], outward: np.ndarray) -> list[tuple[int, int, int]]:
+    """The convex polygon of the coplanar points ``face`` as a fan of triangles wound about ``outward``:
+    the polygon's corners (points inside it or on its edges dropped) counter-clockwise seen from outside."""
+    centre = pts[face].mean(axis=0)
+    u = pts[face[0]] - centre
+    u /= np.linalg.norm(u)
+    v = np.cross(outward, u)
+    uv = [(float(np.dot(pts[f] - centre, u)), float(np.dot(pts[f] - centre, v)), f) for f in face]
+    ring = _corners(sorted(uv))
+    return [(ring[0], ring[t], ring[t + 1]) for t in range(1, len(ring) - 1)]
+
+
+def _corners(points: list[tuple[float, float, int]]) -> list[int]:
+    """Corners of the 2-d convex hull of ``points`` (x, y, id) sorted by (x, y), counter-clockwise
+    (Andrew's monotone chain; collinear points are not corners)."""
+
+    def chain(seq: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+        out: list[tuple[float, float, int]] = []
+        for q in seq:
+            while len(out) >= 2:
+                (ax, ay, _), (bx, by, _) = out[-2], out[-1]
+                if (bx - ax) * (q[1] - ay) - (by - ay) * (q[0] - ax) > 1e-12:
+                    break
+                out.pop()
+            out.append(q)
+        return out[:-1]
+
+    return [q[2] for q in chain(points) + chain(points[::-1])]
+
+
+def hull_obj_text(vertices: np.ndarray, k: int = HULL_VERTICES) -> str:
+    """Wavefront OBJ text of the convex hull (:func:`convex_hull`) of ``k`` farthest points of
+    ``vertices`` [N, 3], one flat normal per triangle."""
+    points = farthest_points(np.unique(np.asarray(vertices, dtype=np.float64), axis=0), k)
+    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in points]
+    faces = []
+    for t, (a, b, c) in enumerate(convex_hull(points)):
+        normal = np.cross(points[b] - points[a], points[c] - points[a])
+        lines.append("vn {:.6f} {:.6f} {:.6f}".format(*(normal / np.linalg.norm(normal))))
+        faces.append(f"f {a + 1}//{t + 1} {b + 1}//{t + 1} {c + 1}//{t + 1}")
+    return "\n".join(lines + faces) + "\n"
+
+
+def obj_vertices(path: str | Path) -> np.ndarray:
+    """The ``v`` lines of a Wavefront OBJ file as float [N, 3]."""
+    rows = [line.split()[1:4] for line in Path(path).read_text().splitlines() if line.startswith("v ")]
+    if not rows:
+        raise EnvError(f"{path} holds no vertices ('v' lines); expected a Wavefront OBJ mesh")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def render_hull(mesh: str | Path, k: int = HULL_VERTICES) -> str:
+    """Path of a render-only stand-in for the OBJ ``mesh``: the convex hull of ``k`` of its vertices
+    (:func:`hull_obj_text`), written once per machine to the temp folder (atomically, named by a digest
+    of the source and ``k``).
+
+    TinyRenderer's cost per frame grows with the triangles drawn (~0.25 us each, vertex shading and
+    set-up, whatever their size on screen): the Panda's collision hulls hold 3.5k triangles, a third of
+    an 84 x 84 frame; their 32-vertex hulls hold 560 in all and look the same at that size."""
+    source = Path(mesh).read_bytes()
+    digest = hashlib.sha256(source + f"|hull{k}|v{HULL_FORMAT}".encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"robo_flows_hull_{digest}.obj"
+    if not path.exists():
+        with atomic_write(path) as tmp:
+            tmp.write_text(hull_obj_text(obj_vertices(mesh), k))
+    return str(path)

@@ -8,6 +8,7 @@ position target and a finger opening.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Sequence
 from functools import cache
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pybullet as p
 import pybullet_data
+from robo_flows_envs.rendering import render_hull
 
 from robo_flows.atomic import atomic_write
 
@@ -48,10 +50,11 @@ def step_gain(gain: float, timestep: float) -> float:
 
 
 def urdf_path(detailed_meshes: bool) -> str:
-    """The Panda URDF of ``pybullet_data``, or (default) a copy drawn with its collision meshes.
+    """The Panda URDF of ``pybullet_data``, or (default) a copy drawn with coarse render hulls.
 
     The visual meshes hold ~100k triangles, which make TinyRenderer frames cost ~15 ms whatever their size
-    and env creation ~0.2 s; the collision hulls (~3k triangles) look coarser but render ~10x faster.
+    and env creation ~0.2 s; the copy draws each link as the 32-vertex convex hull of its collision mesh
+    (``rendering.render_hull``, 560 triangles in all), which looks coarser and renders ~20x faster.
     Physics is identical: both use the same collision meshes and inertias."""
     original = Path(pybullet_data.getDataPath()) / "franka_panda" / "panda.urdf"
     return str(original) if detailed_meshes else _coarse_urdf(str(original))
@@ -59,10 +62,17 @@ def urdf_path(detailed_meshes: bool) -> str:
 
 @cache
 def _coarse_urdf(original: str) -> str:
-    mesh_dir = Path(original).parent
-    text = Path(original).read_text()
-    text = text.replace("package://meshes/visual/", "package://meshes/collision/")
-    text = text.replace("package://meshes/", f"{mesh_dir.as_posix()}/meshes/")
+    mesh_dir = Path(original).parent / "meshes"
+
+    def hull(visual: re.Match) -> str:  # a <visual> block drawing its link's collision mesh as a hull
+        return re.sub(
+            r"package://meshes/(?:visual|collision)/(\w+)\.\w+",
+            lambda m: render_hull(mesh_dir / "collision" / f"{m.group(1)}.obj"),
+            visual.group(0),
+        )
+
+    text = re.sub(r"<visual>.*?</visual>", hull, Path(original).read_text(), flags=re.S)
+    text = text.replace("package://meshes/", f"{mesh_dir.as_posix()}/")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"robo_flows_panda_{digest}.urdf"
     if (
@@ -114,16 +124,16 @@ class Panda:
             gear, gearRatio=-1, erp=step_gain(GEAR_ERP, timestep), maxForce=50, physicsClientId=cid
         )
 
-    def ik(self, ee_position: Sequence[float]) -> list[float]:
-        """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` pointing down, starting from
-        the current joint state.  The null space is pulled towards ``HOME`` turned to face the target
+    def ik(self, ee_position: Sequence[float], orientation: Sequence[float] = EE_DOWN) -> list[float]:
+        """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` with ``orientation`` (xyzw;
+        default pointing down), starting from the current joint state.  The null space is pulled towards ``HOME`` turned to face the target
         (joint 1 = atan2(y, x)), so the elbow stays in the vertical plane through the EE, not beside it."""
         self._rest[0] = float(np.arctan2(ee_position[1], ee_position[0]))
         return p.calculateInverseKinematics(
             self.uid,
             EE_LINK,
             ee_position,
-            EE_DOWN,
+            orientation,
             lowerLimits=self._lower,
             upperLimits=self._upper,
             jointRanges=self._ranges,
@@ -144,10 +154,12 @@ class Panda:
             p.resetJointState(self.uid, j, finger_width / 2.0, 0.0, physicsClientId=self.cid)
         self.command(ee_position, finger_width)
 
-    def command(self, ee_target: Sequence[float], finger_width: float) -> None:
-        """Position-control the arm towards the IK solution for ``ee_target`` and the fingers to
-        ``finger_width`` (total opening, m)."""
-        q = self.ik(ee_target)
+    def command(
+        self, ee_target: Sequence[float], finger_width: float, orientation: Sequence[float] = EE_DOWN
+    ) -> None:
+        """Position-control the arm towards the IK solution for ``ee_target`` (at ``orientation``, xyzw) and
+        the fingers to ``finger_width`` (total opening, m)."""
+        q = self.ik(ee_target, orientation)
         p.setJointMotorControlArray(
             self.uid,
             ARM_JOINTS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from robo_flows_envs import TASKS
@@ -30,3 +32,50 @@ def test_no_render_mode_renders_nothing(make_env):
     env = make_env("RoboFlows/PandaReach-v0")
     env.reset(seed=0)
     assert env.render() is None
+
+
+def _volume(points: np.ndarray, triangles) -> float:
+    """Signed volume enclosed by the triangles (positive when wound outward)."""
+    return sum(float(np.dot(points[a], np.cross(points[b], points[c]))) for a, b, c in triangles) / 6.0
+
+
+def test_convex_hull_of_a_cube_is_twelve_outward_triangles_of_unit_volume():
+    from robo_flows_envs.rendering import convex_hull
+
+    cube = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=float)
+    cube = np.concatenate([cube, [[0.5, 0.5, 0.5], [0.5, 0.5, 1.0]]])  # an inner point, a face centre
+    triangles = convex_hull(cube)
+    assert len(triangles) == 12  # the inner point and the face centre are no corners
+    assert _volume(cube, triangles) == pytest.approx(1.0)
+
+
+def test_convex_hull_holds_every_point_inside_every_outward_face():
+    from robo_flows_envs.rendering import convex_hull
+
+    points = np.random.default_rng(0).normal(size=(30, 3))
+    triangles = convex_hull(points)
+    for a, b, c in triangles:
+        normal = np.cross(points[b] - points[a], points[c] - points[a])
+        assert ((points - points[a]) @ normal <= 1e-9).all()
+    # a closed surface: every edge is used once in each direction
+    edges = [(t[i], t[(i + 1) % 3]) for t in triangles for i in range(3)]
+    assert sorted(edges) == sorted((b, a) for a, b in edges)
+    pytest.importorskip("scipy")
+    from scipy.spatial import ConvexHull
+
+    assert _volume(points, triangles) == pytest.approx(ConvexHull(points).volume)
+
+
+def test_the_default_panda_is_drawn_with_few_triangle_hulls_and_the_same_collision_meshes():
+    import re
+
+    from robo_flows_envs.robots.panda import urdf_path
+
+    coarse, original = (Path(urdf_path(d)).read_text() for d in (False, True))
+    visuals = re.findall(r"<visual>.*?</visual>", coarse, flags=re.S)
+    meshes = [re.search(r'filename="([^"]+)"', v).group(1) for v in visuals]
+    faces = sum(Path(m).read_text().count("\nf ") for m in meshes)
+    assert len(meshes) == 11 and faces <= 11 * 60
+    collisions = [re.findall(r"<collision>.*?</collision>", t, flags=re.S) for t in (coarse, original)]
+    names = [[re.search(r"(\w+)\.obj", c).group(1) for c in cs] for cs in collisions]
+    assert names[0] == names[1]
