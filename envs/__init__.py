@@ -15,6 +15,7 @@ TASKS = {
     "RoboFlows/PandaDetour-v0": ("robo_flows_envs.tasks.detour:PandaDetourEnv", 40),
     "RoboFlows/PandaPush-v0": ("robo_flows_envs.tasks.push:PandaPushEnv", 120),
     "RoboFlows/PandaPickPlace-v0": ("robo_flows_envs.tasks.pickplace:PandaPickPlaceEnv", 60),
+    "RoboFlows/PandaPushTwo-v0": ("robo_flows_envs.tasks.push_two:PandaPushTwoEnv", 300),
 }
 
 for _id, (_entry, _steps) in TASKS.items():

@@ -27,7 +27,8 @@ def test_obs_layout_tiles_the_observation(make_env, env_id):
     assert sum(layout.values()) == obs.shape[0] == env.observation_space.shape[0]
     assert obs.dtype == np.float32
     parts = split_obs(obs, layout)
-    np.testing.assert_allclose(parts["goal"], env.unwrapped.goal, rtol=0, atol=1e-6)
+    if "goal" in layout:  # PushTwo has two zones instead (tests/envs/test_env_push_two.py)
+        np.testing.assert_allclose(parts["goal"], env.unwrapped.goal, rtol=0, atol=1e-6)
     # the EE position part is the EE position
     np.testing.assert_allclose(parts["ee_pos"], env.unwrapped.robot.ee_state()[0], atol=1e-6)
 
@@ -111,4 +112,4 @@ def test_import_does_not_load_pybullet():
 @pytest.mark.parametrize("env_id", list(TASKS))
 def test_time_limit_is_registered(make_env, env_id):
     env = make_env(env_id)
-    assert 0 < env.spec.max_episode_steps <= 150
+    assert 0 < env.spec.max_episode_steps <= 300
