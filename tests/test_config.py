@@ -25,7 +25,7 @@ BASE = {"data": {"path": "demos.hdf5"}}
 
 
 def test_unknown_key_lists_valid_keys_at_its_level():
-    with pytest.raises(ConfigError, match=r"'train.stepz'.*valid keys of train: steps, batch_size"):
+    with pytest.raises(ConfigError, match=r"'train.stepz'.*valid keys of train: steps, epochs, batch_size"):
         load_config({**BASE, "train": {"stepz": 3}}, PolicyExperimentConfig)
     top_level = "data, model, sampling, train, name"
     with pytest.raises(ConfigError, match=rf"'modle'.*valid keys of the top level: {top_level}"):

@@ -47,8 +47,9 @@ def load_config(source: str | Path | Mapping[str, Any], cls: type[T], overrides:
         if not isinstance(raw, dict):
             raise ConfigError(f"config file {str(path)!r} must hold a mapping, got {type(raw).__name__}")
     raw = _deep_copy_mapping(raw)
+    overridden: set[str] = set()
     for item in overrides:
-        _apply_override(raw, item, cls)
+        _apply_override(raw, item, cls, overridden)
     return _build(cls, raw, prefix="")
 
 
@@ -86,8 +87,12 @@ def _unknown_key_error(key: str, prefix: str, cls: type) -> ConfigError:
     return ConfigError(f"unknown config key {prefix + key!r}; valid keys of {section}: {valid}")
 
 
-def _apply_override(raw: dict[str, Any], item: str, cls: type) -> None:
-    """Set ``a.b.c=value`` in the nested dict ``raw``; the value stays a string, ``_build`` coerces it."""
+def _apply_override(raw: dict[str, Any], item: str, cls: type, overridden: set[str]) -> None:
+    """Set ``a.b.c=value`` in the nested dict ``raw``; the value stays a string, ``_build`` coerces it.
+
+    A field whose metadata names an ``alternative_to`` sibling (``train.steps`` / ``train.epochs``) drops
+    that sibling's value from the file, unless an earlier override in ``overridden`` (dotted keys, updated
+    here) set it too: then both stay and the dataclass rejects the pair."""
     key, sep, value = item.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -114,6 +119,14 @@ def _apply_override(raw: dict[str, Any], item: str, cls: type) -> None:
             raise ConfigError(f"config key {prefix + part!r} is a value, not a section (override {item!r})")
         else:
             node[part] = value.strip()
+            overridden.add(prefix + part)
+            alternative = _field_metadata(node_cls, part).get("alternative_to")
+            if alternative is not None and prefix + alternative not in overridden:
+                node.pop(alternative, None)
+
+
+def _field_metadata(cls: type, name: str) -> Mapping[str, Any]:
+    return next(f.metadata for f in dataclasses.fields(cls) if f.name == name)
 
 
 def _strip_optional(tp: Any) -> Any:

@@ -20,9 +20,10 @@ from robo_flows.errors import ConfigError
 from robo_flows.flows.build import FLOW_KINDS
 from robo_flows.geometry.pose_flow import MAX_CHARTS
 
-GRASP_ENCODERS: tuple[str, ...] = ("descriptor", "pointnet")
+GRASP_ENCODERS: tuple[str, ...] = ("descriptor", "pointnet", "bps")
 GRASP_VIEWS: tuple[str, ...] = ("full", "partial", "both")
 MODEL_KINDS: tuple[str, ...] = ("flow", "mse", "gmm", "diffusion", "flow_matching")
+DEFAULT_STEPS = 2000  # train.steps when neither train.steps nor train.epochs is set
 
 
 def _check(condition: bool, message: str) -> None:
@@ -301,7 +302,11 @@ class SamplingConfig:
 class TrainConfig:
     """Optimisation settings of ``robo_flows.training.Trainer``.
 
-    steps:            optimizer steps in total.
+    steps:            optimizer steps in total; or
+    epochs:           the training length as passes over the training windows, for presets that must scale
+                      with the data: ``steps = ceil(epochs * windows / batch_size)`` (:meth:`total_steps`).
+                      Set one of the two (neither: ``steps = 2000``); an override of one replaces the
+                      other's value from the file.
     batch_size:       global batch size (split evenly across processes under torchrun).
     lr, weight_decay: AdamW; the learning rate rises linearly over ``warmup_steps``, then a cosine to 0.
     ema_decay:        decay of the exponential moving average of the weights (0 = off); the EMA weights are
@@ -325,7 +330,8 @@ class TrainConfig:
                       models are small, and on a shared CPU more threads than free cores run much slower.
     """
 
-    steps: int = 2000
+    steps: int | None = field(default=None, metadata={"alternative_to": "epochs"})
+    epochs: float | None = field(default=None, metadata={"alternative_to": "steps"})
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -345,7 +351,20 @@ class TrainConfig:
     threads: int | Literal["auto"] = 1
 
     def __post_init__(self) -> None:
-        _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
+        _check(
+            self.steps is None or self.epochs is None,
+            f"train.steps={self.steps} and train.epochs={self.epochs} are alternatives: set one of them "
+            "(the other null)",
+        )
+        if self.steps is None and self.epochs is None:
+            self.steps = DEFAULT_STEPS
+        if self.steps is not None:
+            _check(self.steps >= 1, f"train.steps must be >= 1, got {self.steps}")
+        else:
+            _check(
+                math.isfinite(self.epochs) and self.epochs > 0,
+                f"train.epochs must be a finite number > 0, got {self.epochs}",
+            )
         _check(self.eval_episodes >= 1, f"train.eval_episodes must be >= 1, got {self.eval_episodes}")
         _check(bool(self.success_key), "train.success_key must be 'auto', 'reward' or an info key, got ''")
         _check(
@@ -374,6 +393,13 @@ class TrainConfig:
             self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:"),
             f"train.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}",
         )
+
+    def total_steps(self, windows: int) -> int:
+        """Optimizer steps of the run on ``windows`` training windows: ``steps``, or
+        ``ceil(epochs * windows / batch_size)`` (at least 1) when the length is given in epochs."""
+        if self.steps is not None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * windows / self.batch_size))
 
 
 @dataclass
@@ -416,6 +442,8 @@ class GraspDataConfig:
     success_only:   learn the distribution of sim-verified successful grasps only.
     view:           point clouds a point-cloud model learns from: "full" (surface samples), "partial"
                     (one depth camera's views), "both".  Unused by descriptor models.
+    augment_yaw:    point-cloud models: turn each training item (cloud and grasp together) by a random
+                    angle about the vertical z axis (the trial's lift axis, so outcomes are unchanged).
     """
 
     path: str
@@ -423,6 +451,7 @@ class GraspDataConfig:
     split_seed: int = 0
     success_only: bool = True
     view: str = "full"
+    augment_yaw: bool = False
 
     def __post_init__(self) -> None:
         _check(
@@ -442,8 +471,11 @@ class GraspModelConfig:
     mixture_hidden:  hidden widths of the descriptor -> chart weights network.
     temperature:     latent temperature when sampling (1 = the learned density).
     encoder:         what conditions the flow: "descriptor" (the primitive's kind and dimensions) or
-                     "pointnet" (the object's point cloud, ``robo_flows.grasps.encoders.PointNetEncoder``).
-    encoder_hidden:  widths of PointNet's shared point MLP; the last is the context width.
+                     "pointnet" / "bps" (the object's point cloud through ``robo_flows.grasps.encoders``'
+                     PointNetEncoder or BPSEncoder, a basis-point-set encoding).
+    encoder_hidden:  widths of PointNet's shared point MLP, or of the MLP after the BPS distances; the last
+                     is the context width.
+    bps_points:      number of basis points of the "bps" encoder.
     """
 
     flow_kind: str = "realnvp"
@@ -455,6 +487,7 @@ class GraspModelConfig:
     temperature: float = 1.0
     encoder: str = "descriptor"
     encoder_hidden: tuple[int, ...] = (64, 128, 256)
+    bps_points: int = 256
 
     def __post_init__(self) -> None:
         _check(
@@ -462,6 +495,7 @@ class GraspModelConfig:
             f"model.encoder must be one of {GRASP_ENCODERS}, got {self.encoder!r}",
         )
         self.encoder_hidden = _check_positive_widths("model", "encoder_hidden", self.encoder_hidden)
+        _check(self.bps_points >= 1, f"model.bps_points must be >= 1, got {self.bps_points}")
         _check(
             1 <= self.charts <= MAX_CHARTS, f"model.charts must be in [1, {MAX_CHARTS}], got {self.charts}"
         )

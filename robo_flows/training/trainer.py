@@ -183,6 +183,7 @@ class Trainer:
         self.train_set = train_set
         self.valid_set = valid_set if valid_set is not None and len(valid_set) > 0 else None
         self.cfg = cfg
+        self.total_steps = cfg.total_steps(len(train_set))  # train.steps, or train.epochs over these windows
         self.out_dir = Path(out_dir)
         self.checkpoint_dir = self.out_dir / "checkpoints"
         self.extra = dict(checkpoint_extra)
@@ -191,7 +192,7 @@ class Trainer:
             raise ConfigError("train.select_by=rollout_success needs a rollout score (an env to roll out in)")
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
-        """Train to ``cfg.steps`` (continuing from ``last.pt`` if ``resume``); returns a summary dict."""
+        """Train to ``total_steps`` (continuing from ``last.pt`` if ``resume``); returns a summary dict."""
         ctx = DistContext.setup(self.cfg.device)
         try:
             summary = self._fit(ctx, resume)
@@ -263,7 +264,7 @@ class Trainer:
             forward=forward,
             params=params,
             optimizer=optimizer,
-            scheduler=warmup_cosine(optimizer, cfg.warmup_steps, cfg.steps),
+            scheduler=warmup_cosine(optimizer, cfg.warmup_steps, self.total_steps),
             ema=EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None,
         )
         if state is None:
@@ -312,7 +313,7 @@ class Trainer:
         )
         parts, step, best = self._prepare(ctx, resume)
         log = MetricsLog(self.out_dir, resume_step=step if resume else None) if ctx.is_main else None
-        bar = Progress(cfg.steps, "train", initial=step, enabled=ctx.is_main)
+        bar = Progress(self.total_steps, "train", initial=step, enabled=ctx.is_main)
         batches = self._batches(loader, sampler, step)
         window = _LossWindow(ctx, step)
         train_loss = None
@@ -320,12 +321,12 @@ class Trainer:
         success: float | None = None
         try:
             parts.model.train()
-            while step < cfg.steps:
+            while step < self.total_steps:
                 loss, grad_norm, lr = self._train_step(parts, to_device(next(batches), ctx.device), step)
                 step += 1
                 window.add(loss)
                 bar.update(1)
-                final = step == cfg.steps
+                final = step == self.total_steps
                 if _due(step, cfg.log_every, final):
                     train_loss, steps_per_s = window.flush(step)
                     if log is not None:
@@ -402,12 +403,20 @@ class Trainer:
         started: float,
     ) -> dict[str, Any]:
         best_path = self.checkpoint_dir / "best.pt"
-        warnings = [w for w in [early_warning(best.step, self.cfg.steps, self._rule())] if w]
+        warnings = [w for w in [early_warning(best.step, self.total_steps, self._rule())] if w]
         if ctx.is_main:
             for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
         return {
             "steps": step,
+            # the length rule: train.steps, or train.epochs -> ceil(epochs * train_windows / batch_size)
+            "length": {
+                "steps": self.total_steps,
+                "epochs_set": self.cfg.epochs,
+                "epochs": self.total_steps * self.cfg.batch_size / max(len(self.train_set), 1),
+                "train_windows": len(self.train_set),
+                "batch_size": self.cfg.batch_size,
+            },
             "best": {
                 "step": best.step,
                 "select_by": self._rule(),
