@@ -21,6 +21,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "policy": ("robo_flows.benchmarks.policy", "train and evaluate every policy kind on the tasks"),
     "grasps": ("robo_flows.benchmarks.grasps", "PoseFlow uniform-rotation NLL and grasp sampling speed"),
     "lerobot": ("robo_flows.benchmarks.lerobot", "LeRobot folder window reading speed and mp4 size"),
+    "ablation": (
+        "robo_flows.benchmarks.ablation",
+        "what the generic flow preset's settings buy on long tasks",
+    ),
 }
 
 
