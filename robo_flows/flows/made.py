@@ -6,8 +6,9 @@ inputs ``j < k``; output block ``i`` (the ``P`` parameters of feature ``i``) may
 no input at all and carry the context, which every hidden unit of the first layer sees.
 
 The forward pass is one autograd node (:class:`_MaskedMLP`) with a hand-written backward: one node instead of
-a linear, a mask product and a ReLU node per layer, and float32 products on CPU go through oneDNN
-(:func:`_linear`), which is about twice as fast as the default GEMM at these sizes.
+a linear, a mask product and a ReLU node per layer.  Every product is a plain ``addmm`` / ``mm`` (MKL on CPU):
+oneDNN's fused linear reorders its weight on every call, and the masked weights change every step; on an
+AMD EPYC (AVX2) it measured 2x slower per MADE forward (benchmarks/results/flows.json has the step times).
 
 Hidden degrees are assigned in sorted order (``k = floor(u D / H)`` for unit ``u``), so the units feeding
 output ``i`` form a prefix of every hidden layer.  The exact inverse of an autoregressive layer
@@ -59,26 +60,9 @@ def made_masks(
     return [m.to(torch.get_default_dtype()) for m in masks]
 
 
-def _onednn_linear_available() -> bool:
-    """Whether this PyTorch build has oneDNN and its fused linear op (an internal op, hence the check)."""
-    try:
-        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-    except (AttributeError, RuntimeError):
-        return False
-
-
-_ONEDNN_LINEAR = _onednn_linear_available()
-
-
 def _linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = False) -> Tensor:
-    """``x [N, I] @ weight [O, I]^T + bias [O]`` -> ``[N, O]``, then ReLU if ``relu``; any strides.
-
-    Float32 on CPU goes through oneDNN's fused linear (the op ``torch.compile`` emits for CPU linears), which
-    applies bias and ReLU in its epilogue and, at MADE sizes (batch 512, width 128), ran about twice as fast
-    as ``addmm`` in our measurements; anything else (other dtypes or devices, no oneDNN) uses ``addmm``.
-    """
-    if _ONEDNN_LINEAR and x.dtype == torch.float32 and x.device.type == "cpu" and x.shape[0] > 0:
-        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none", [], "")
+    """``x [N, I] @ weight [O, I]^T + bias [O]`` -> ``[N, O]``, then ReLU if ``relu``; any strides (the GEMM
+    reads transposed operands in place, no copies)."""
     out = x.mm(weight.t()) if bias is None else torch.addmm(bias, x, weight.t())
     return out.relu_() if relu else out
 
