@@ -1,7 +1,8 @@
 """The main job (``make demo``): the whole story on PandaDetour in one run folder, on CPU in minutes.
 
 1. collect expert demonstrations (both modes: around the wall on the left or the right);
-2. train the flow policy and the mse and gmm baselines from the ``configs/detour_*.yaml`` presets;
+2. train the flow policy and the mse, gmm and diffusion baselines from the ``configs/detour_*.yaml`` presets
+   (diffusion with the U-Net narrowed to ``DIFFUSION_OVERRIDES``, see there);
 3. evaluate each, and the scripted expert, on the same seeded episodes (disjoint from the demo seeds);
 4. show the observation-density monitor on a shifted start distribution (pushed-away starts);
 5. print one comparison table and write it, the plots and a video of the flow policy into the run folder.
@@ -22,14 +23,18 @@ from pathlib import Path
 
 import torch
 
-from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
+from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, preset_name, train_preset
 from robo_flows.commands.output import claim_output
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.report import format_monitor, monitor_comparison
 
 TASK = "detour"
 ENV_ID = TASK_ENVS[TASK]
-KINDS = ("flow", "mse", "gmm")
+KINDS = ("flow", "mse", "gmm", "diffusion")
+# The smallest diffusion U-Net that reaches the default's Detour success in `robo-flows bench policy`
+# (benchmarks/results/policy.json: the "(equal params)" row), so the demo keeps to its few minutes.
+DIFFUSION_OVERRIDES = ("model.unet.down_dims=[32,64]",)
+OVERRIDES = {"diffusion": DIFFUSION_OVERRIDES}
 SHIFT_STEPS = 3  # shifted starts: 3 control steps (up to 15 cm) of a push in a random horizontal direction
 
 
@@ -70,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     checkpoints = {}
     for kind in KINDS:
         t = time.perf_counter()
-        result = train_preset(TASK, kind, demos, out / "train" / kind, args.steps)
+        name = preset_name(TASK, kind)
+        result = train_preset(name, demos, out / "train" / kind, args.steps, OVERRIDES.get(kind, ()))
         timings[f"train {kind}"] = time.perf_counter() - t
         checkpoints[kind] = result["checkpoints"]["best"]
         print(

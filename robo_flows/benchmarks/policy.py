@@ -1,21 +1,40 @@
-"""``robo-flows bench policy``: flow policies against the mse / gmm baselines and the scripted experts.
+"""``robo-flows bench policy``: every policy kind head to head with the scripted experts, per task.
 
 Per task (default Detour, Push, PickPlace): collect expert demonstrations (``DEMOS``: how many, and the
 DART-style action noise of the collector for the contact-rich tasks), train the presets
-``configs/{task}_{kind}.yaml``, evaluate every policy and the expert on the same seeded episodes.
-With ``--generic`` also the untuned ``configs/{kind}.yaml`` presets on every task, beside the tuned ones.
-On Detour also: a temperature sweep and best-of for the flow policy (the measurement behind the default
-temperature), and the latency of the replanning call (one chunk sample, ``predict_action_chunk``) at batch 1
-and 50, every kind side by side (interleaved calls, ``robo_flows.evaluation.latency``), p50 / p95 warm and the
-cold first call apart, with ratios to mse because shared machines are noisy.  Prints tables, checks the
-issue's targets, and writes ``OUT/bench_policy.json`` through the benchmark harness (machine, versions,
+``configs/{task}_{kind}.yaml`` of every kind (flow, mse, gmm, diffusion, flow_matching: the same demos,
+chunking and training steps), evaluate every policy and the expert on the same seeded episodes (paired).
+Each cell reports success with its Wilson 95% interval, the executed modes and the smaller mode's share, and
+its cost: parameters, training wall time and steps/s, the step and wall time of its best validation score.
+
+Further rows, each trained on the same demos and judged on the same episodes:
+
+- ``--seeds N``: training seeds ``1 .. N-1`` of the headline kinds (``--seed-kinds``) beside the preset's
+  own seed 0, with the mean, spread and pooled interval of their success;
+- ``(DP protocol)`` on ``--dp-tasks``: the ``{task}_{kind}_dp`` presets (Diffusion Policy's observation
+  horizon 2, action horizon 16, 8 executed steps) of ``--dp-kinds``, so no comparison rests on the flow's
+  own settings;
+- ``(equal params)`` on ``--equal-params-tasks``: diffusion and flow matching with the U-Net narrowed to about
+  the flow preset's parameter count (``EQUAL_PARAMS``), beside their defaults;
+- ``(generic)`` with ``--generic``: the untuned ``configs/{kind}.yaml`` presets.
+
+With ``--obs rgb`` the demos carry camera images (env kwargs ``{"obs_mode": "state+rgb"}``, more with
+``--env-kwargs``) and the tuned cells use the ``{task}_{kind}_rgb`` presets (the other rows are state-only
+and left out).  On ``--sweep-tasks`` (default Detour) the flow policy also runs at other temperatures and
+with best-of-4.  On Detour the replanning call (one chunk sample, ``predict_action_chunk``) of every tuned and
+equal-parameter policy is timed side by side at batch 1 and 50 (interleaved calls,
+``robo_flows.evaluation.latency``), p50 / p95 warm and the cold first call apart.  Prints tables, checks the
+issues' targets, and writes ``OUT/bench_policy.json`` through the benchmark harness (machine, versions,
 threads, settings, raw latency samples).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +43,21 @@ import torch
 
 from robo_flows.benchmarks.harness import format_table as text_table
 from robo_flows.benchmarks.harness import result_payload, write_result
-from robo_flows.benchmarks.task_runs import TASK_ENVS, collect, train_preset
+from robo_flows.benchmarks.task_runs import (
+    DEMO_SEED,
+    TASK_ENVS,
+    collect,
+    parameter_counts,
+    preset_name,
+    train_preset,
+    training_cost,
+)
 from robo_flows.commands.output import claim_output
 from robo_flows.config import MODEL_KINDS
+from robo_flows.config.presets import resolve_preset
 from robo_flows.evaluation import evaluate, expert_actor, format_table, policy_actor
 from robo_flows.evaluation.latency import REPLAN_BATCHES, replanning_latency
+from robo_flows.evaluation.metrics import wilson_interval
 from robo_flows.policy import FlowPolicy
 from robo_flows.training.threads import set_threads
 
@@ -36,25 +65,73 @@ from robo_flows.training.threads import set_threads
 # demonstrations after small errors; noise-injected demos (executed a* + N(0, sigma^2), recorded a*) cover the
 # recovery states (docs/policy.md).  PickPlace keeps only half its demos at sigma 0.2 within the time limit.
 DEMOS = {"reach": (200, 0.0), "detour": (200, 0.0), "push": (400, 0.2), "pickplace": (1000, 0.1)}
+# The U-Net kinds narrowed to about the flow preset's parameter count (Detour: 0.44M vs the flow's 0.46M,
+# encoders included; their default [64, 128] has 1.2M).
+EQUAL_PARAMS = {kind: ("model.unet.down_dims=[32,64]",) for kind in ("diffusion", "flow_matching")}
+OBS_ENV_KWARGS: dict[str, dict[str, Any]] = {"state": {}, "rgb": {"obs_mode": "state+rgb"}}
 RESULT_FILE = "bench_policy.json"
+DEMOS_FILE = "demos.hdf5"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One trained policy of a task: its name in the tables, kind, preset, run folder and overrides."""
+
+    name: str
+    kind: str
+    preset: str
+    folder: str
+    overrides: tuple[str, ...] = ()
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="robo-flows bench policy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="detour,push,pickplace", help="comma-separated tasks")
-    parser.add_argument("--kinds", default="flow,mse,gmm", help="comma-separated model kinds")
+    parser.add_argument("--kinds", default=",".join(MODEL_KINDS), help="comma-separated model kinds")
     parser.add_argument(
         "--episodes", type=int, default=None, help="expert demonstrations per task (default: DEMOS per task)"
     )
-    parser.add_argument("--eval-episodes", type=int, default=50, help="evaluation episodes per policy")
+    parser.add_argument("--eval-episodes", type=int, default=100, help="evaluation episodes per policy")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the presets')")
-    parser.add_argument("--temperatures", default="0.6,0.8,1.0", help="flow temperatures swept on Detour")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for every trained policy, after the cell's own (repeatable)",
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="training seeds of the --seed-kinds cells")
+    parser.add_argument("--seed-kinds", default="flow,diffusion", help="kinds trained with --seeds seeds")
+    parser.add_argument("--dp-tasks", default="push,pickplace", help="tasks with Diffusion Policy rows")
+    parser.add_argument("--dp-kinds", default="flow,diffusion", help="kinds of the Diffusion Policy rows")
+    parser.add_argument(
+        "--equal-params-tasks", default="detour", help="tasks with the U-Net kinds at the flow's size"
+    )
+    parser.add_argument("--temperatures", default="0.6,0.8,1.0", help="flow temperatures of the sweep")
+    parser.add_argument("--sweep-tasks", default="detour", help="tasks with the flow temperature sweep")
     parser.add_argument(
         "--generic", action="store_true", help="also train the generic configs/{kind}.yaml presets per task"
     )
+    parser.add_argument("--obs", choices=sorted(OBS_ENV_KWARGS), default="state", help="observations")
+    parser.add_argument(
+        "--env-kwargs", type=json.loads, default={}, help="JSON kwargs for gym.make, over --obs's"
+    )
+    parser.add_argument("--num-envs", type=int, default=1, help="environments per evaluation")
     parser.add_argument("--latency-repeats", type=int, default=200, help="timed replanning calls per batch")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (default 1: batch-1 inference, small MLPs)"
+    )
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="an earlier run folder of this benchmark: its demos and finished training runs of the same "
+        "configs are used instead of collecting and training again (evaluation is redone)",
     )
     parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
@@ -62,28 +139,100 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_task(task: str, kinds: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    """Collect, train every kind (tuned, and generic with ``--generic``), evaluate them and the expert."""
+def task_cells(task: str, kinds: list[str], args: argparse.Namespace) -> list[Cell]:
+    """The policies trained on ``task``: tuned per kind, extra seeds, DP protocol, equal params, generic."""
+    rgb = args.obs == "rgb"
+    variant = "rgb" if rgb else ""
+    cells = [Cell(kind, kind, preset_name(task, kind, variant), kind) for kind in kinds]
+    seed_kinds = [kind for kind in kinds if kind in _names(args.seed_kinds)]
+    for seed in range(1, args.seeds):
+        for kind in seed_kinds:
+            name, folder = f"{kind} seed {seed}", f"{kind}_seed{seed}"
+            cells.append(Cell(name, kind, preset_name(task, kind, variant), folder, (f"train.seed={seed}",)))
+    if rgb:
+        return cells
+    if task in _names(args.dp_tasks):
+        cells += [
+            Cell(f"{kind} (DP protocol)", kind, preset_name(task, kind, "dp"), f"{kind}_dp")
+            for kind in kinds
+            if kind in _names(args.dp_kinds)
+        ]
+    if task in _names(args.equal_params_tasks):
+        for kind in (k for k in kinds if k in EQUAL_PARAMS):
+            name, folder = f"{kind} (equal params)", f"{kind}_equal_params"
+            cells.append(Cell(name, kind, preset_name(task, kind), folder, EQUAL_PARAMS[kind]))
+    if args.generic:
+        cells += [Cell(f"{kind} (generic)", kind, kind, f"{kind}_generic") for kind in kinds]
+    return cells
+
+
+def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str, Any]:
+    """Collect, train every cell, evaluate it and the expert on the same seeded episodes."""
     out = args.out / task
     out.mkdir(parents=True, exist_ok=True)
     default_episodes, noise = DEMOS[task]
     episodes = default_episodes if args.episodes is None else args.episodes
-    demos, summary, demo_seeds = collect(task, episodes, out / "demos.hdf5", action_noise=noise)
-    common = {"episodes": args.eval_episodes, "seed": 0, "demo_seeds": demo_seeds, "force": True}
+    env_kwargs = OBS_ENV_KWARGS[args.obs] | args.env_kwargs
+    reused = None if args.reuse is None else args.reuse / task
+    if reused is not None and (reused / DEMOS_FILE).is_file():
+        demos, demo_seeds = reused / DEMOS_FILE, range(DEMO_SEED, DEMO_SEED + episodes)
+        summary = {"reused": str(demos), "kept": _demo_count(demos)}
+    else:
+        demos, summary, demo_seeds = collect(
+            task, episodes, out / DEMOS_FILE, action_noise=noise, env_kwargs=env_kwargs
+        )
+    common = {
+        "episodes": args.eval_episodes,
+        "seed": 0,
+        "demo_seeds": demo_seeds,
+        "force": True,
+        "env_kwargs": env_kwargs,
+    }
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
-    variants = [(kind, kind, False) for kind in kinds]
-    if args.generic:
-        variants += [(f"{kind} (generic)", f"{kind}_generic", True) for kind in kinds]
-    checkpoints, train_s = {}, {}
-    for name, folder, generic in variants:
-        kind = name.split()[0]
-        start = time.perf_counter()
-        summary_k = train_preset(task, kind, demos, out / "train" / folder, args.steps, generic=generic)
-        checkpoints[name] = summary_k["checkpoints"]["best"]
-        train_s[name] = time.perf_counter() - start
-        actor = policy_actor(checkpoints[name], name=name)
-        results[name] = evaluate(actor, TASK_ENVS[task], out_dir=out / "eval" / folder, **common)
-    return {"results": results, "checkpoints": checkpoints, "train_s": train_s, "collect": summary}
+    checkpoints, costs = {}, {}
+    for cell in cells:
+        run_dir = out / "train" / cell.folder
+        overrides = [*cell.overrides, *args.overrides]
+        earlier = None if reused is None else reused / "train" / cell.folder
+        trained = train_preset(cell.preset, demos, run_dir, args.steps, overrides, reuse=earlier)
+        checkpoints[cell.name] = trained["checkpoints"]["best"]
+        policy = FlowPolicy.from_checkpoint(checkpoints[cell.name])
+        costs[cell.name] = {"preset": cell.preset, "overrides": list(cell.overrides)}
+        costs[cell.name] |= parameter_counts(policy.model)
+        costs[cell.name] |= training_cost(trained, Path(trained["run_dir"])) | {"reused": trained["reused"]}
+        actor = policy_actor(checkpoints[cell.name], name=cell.name)
+        results[cell.name] = evaluate(
+            actor, TASK_ENVS[task], out_dir=out / "eval" / cell.folder, num_envs=args.num_envs, **common
+        )
+    return {
+        "results": results,
+        "costs": costs,
+        "seeds": seed_summaries(results, cells),
+        "checkpoints": checkpoints,
+        "collect": summary,
+        "demos": str(demos),
+        "env_kwargs": env_kwargs,
+    }
+
+
+def seed_summaries(results: dict[str, dict], cells: list[Cell]) -> dict[str, dict[str, Any]]:
+    """Per kind trained on several seeds: per-seed success, mean, sample standard deviation, and the
+    Wilson 95% interval of all seeds' episodes pooled (``k`` successes of ``n`` episodes in all)."""
+    out = {}
+    for kind in dict.fromkeys(c.kind for c in cells if " seed " in c.name):
+        runs = [results[kind]] + [results[c.name] for c in cells if c.name.startswith(f"{kind} seed ")]
+        rates = [r["success_rate"] for r in runs]
+        k, n = sum(r["successes"] for r in runs), sum(r["episodes"] for r in runs)
+        shares = [r["smaller_mode_share"] for r in runs if r["smaller_mode_share"] is not None]
+        out[kind] = {
+            "seeds": len(runs),
+            "success": rates,
+            "mean": statistics.fmean(rates),
+            "std": statistics.stdev(rates),
+            "pooled_ci": list(wilson_interval(k, n)),
+            "smaller_mode_share": shares,
+        }
+    return out
 
 
 def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.Namespace) -> list[dict]:
@@ -102,8 +251,8 @@ def sweep(task: str, checkpoint: str, temperatures: list[float], args: argparse.
 def side_by_side_latency(
     checkpoints: dict[str, str], first_obs: list[np.ndarray], repeats: int
 ) -> dict[str, Any]:
-    """Replanning latency of the policies (kind -> checkpoint), interleaved, batch 1 and 50, on the CPU and,
-    where present, on CUDA (names ``"<kind> (cuda)"``); each with its p50 ratio to mse on the same device."""
+    """Replanning latency of the policies (name -> checkpoint), interleaved, batch 1 and 50, on the CPU and,
+    where present, on CUDA (names ``"<name> (cuda)"``); each with its p50 ratio to mse on the same device."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     out: dict[str, Any] = {}
     for device in devices:
@@ -123,8 +272,23 @@ def side_by_side_latency(
     return out
 
 
+def _pooled(task: dict[str, Any], kind: str) -> tuple[float, list[float], str]:
+    """``(rate, interval, what)`` of a kind on a task: pooled over its seeds if it has several, else the one
+    cell's."""
+    seeds = task.get("seeds", {}).get(kind)
+    if seeds:
+        return seeds["mean"], seeds["pooled_ci"], f"{seeds['seeds']} seeds"
+    r = task["results"][kind]
+    return r["success_rate"], r["success_ci"], "1 seed"
+
+
 def targets(tasks: dict[str, dict], latency: dict[str, Any] | None) -> list[tuple[str, bool, str]]:
-    """The issue's targets: (name, met, measured)."""
+    """The issues' targets (#10 head-to-head, #15 Detour): ``(name, met, measured)``.
+
+    "Flow success >= diffusion's within the intervals" is met when the flow's rate is at least the
+    diffusion's or the diffusion's rate lies inside the flow's Wilson 95% interval (pooled over seeds where
+    both kinds have several).
+    """
     checks = []
     if "detour" in tasks:
         r = tasks["detour"]["results"]
@@ -141,45 +305,91 @@ def targets(tasks: dict[str, dict], latency: dict[str, Any] | None) -> list[tupl
         if flow and "mse" in r:
             gap = flow["success_rate"] - r["mse"]["success_rate"]
             checks.append(("Detour mse >= 0.2 below flow", gap >= 0.2, f"gap {gap:.2f}"))
-    for task in ("push", "pickplace"):
-        if task in tasks and "flow" in tasks[task]["results"]:
-            r = tasks[task]["results"]
+    for name, task in tasks.items():
+        r = task["results"]
+        if "flow" in r and name in ("push", "pickplace"):
             f, e = r["flow"]["success_rate"], r["expert"]["success_rate"]
-            checks.append((f"{task} flow >= 0.9x expert", f >= 0.9 * e, f"flow {f:.2f} vs expert {e:.2f}"))
+            checks.append((f"{name} flow >= 0.9x expert", f >= 0.9 * e, f"flow {f:.2f} vs expert {e:.2f}"))
+        if "flow" not in r or "diffusion" not in r:
+            continue
+        (fr, (_, fhi), fwhat), (dr, _, dwhat) = _pooled(task, "flow"), _pooled(task, "diffusion")
+        checks.append(
+            (
+                f"{name} flow success >= diffusion's (within the intervals)",
+                fr >= dr or dr <= fhi,
+                f"flow {fr:.2f} (CI up to {fhi:.2f}, {fwhat}) vs diffusion {dr:.2f} ({dwhat})",
+            )
+        )
+        fs, ds = r["flow"]["smaller_mode_share"], r["diffusion"]["smaller_mode_share"]
+        if fs is not None and ds is not None:
+            measured = f"flow {fs:.0%} vs diffusion {ds:.0%}"
+            checks.append((f"{name} flow smaller-mode share >= diffusion's", fs >= ds, measured))
+        ft, dt = (task.get("costs", {}).get(k, {}).get("time_to_best_s") for k in ("flow", "diffusion"))
+        if ft is not None and dt is not None:
+            measured = f"flow {ft:.0f} s vs diffusion {dt:.0f} s"
+            checks.append((f"{name} flow time to best <= diffusion's", ft <= dt, measured))
     if latency and "flow" in latency:
         warm = latency["flow"]["b1"]["warm_ms"]
         checks.append(("replanning p50 <= 2 ms (batch 1)", warm["p50"] <= 2.0, f"{warm['p50']:.3f} ms"))
+        for ref in ("diffusion (equal params)", "diffusion"):
+            if ref in latency:
+                theirs = latency[ref]["b1"]["warm_ms"]["p50"]
+                checks.append(
+                    (
+                        f"flow batch-1 p50 <= 1/30 of {ref} (DDIM)",
+                        warm["p50"] <= theirs / 30,
+                        f"{warm['p50']:.2f} ms vs {theirs:.2f} ms ({theirs / warm['p50']:.0f}x)",
+                    )
+                )
     return checks
+
+
+def _check_presets(cells: dict[str, list[Cell]]) -> None:
+    """Every cell's preset exists (a ConfigError names the first missing one) before anything runs."""
+    for task_cells_ in cells.values():
+        for cell in task_cells_:
+            resolve_preset(cell.preset)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    tasks, kinds = _names(args.tasks), _names(args.kinds)
     unknown = sorted(set(tasks) - set(TASK_ENVS))
     if unknown:
         raise ValueError(f"unknown tasks {unknown}; choose from {sorted(TASK_ENVS)}")
-    bad_kinds = sorted(set(kinds) - set(MODEL_KINDS))
+    bad_kinds = sorted(set(kinds + _names(args.seed_kinds) + _names(args.dp_kinds)) - set(MODEL_KINDS))
     if bad_kinds:
         raise ValueError(f"unknown model kinds {bad_kinds}; choose from {list(MODEL_KINDS)}")
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    cells = {task: task_cells(task, kinds, args) for task in tasks}
+    _check_presets(cells)
     claim_output(args.out, force=args.force, kind="dir")
     threads = set_threads(args.threads)
     started = time.perf_counter()
-    per_task = {task: run_task(task, kinds, args) for task in tasks}
+    per_task = {task: run_task(task, cells[task], args) for task in tasks}
     report: dict[str, Any] = {"tasks": per_task}
     for task, data in per_task.items():
         print(f"\n== {task} ==")
         print(format_table(list(data["results"].values())))
-    latency = None
-    if "detour" in per_task and "flow" in kinds:
-        detour = per_task["detour"]
+        print(_cost_table(data["costs"]))
+    if "flow" in kinds:
         temps = [float(t) for t in args.temperatures.split(",")]
-        report["detour_sweep"] = sweep("detour", detour["checkpoints"]["flow"], temps, args)
-        print("\n== detour flow: temperature and best-of ==")
-        print(format_table(report["detour_sweep"]))
-        first_obs = _first_observations(args.out / "detour" / "demos.hdf5")
-        tuned = {kind: detour["checkpoints"][kind] for kind in kinds}
-        latency = side_by_side_latency(tuned, first_obs, args.latency_repeats)
+        report["sweeps"] = {
+            task: sweep(task, per_task[task]["checkpoints"]["flow"], temps, args)
+            for task in _names(args.sweep_tasks)
+            if task in per_task
+        }
+        for task, rows in report["sweeps"].items():
+            print(f"\n== {task} flow: temperature and best-of ==")
+            print(format_table(rows))
+    latency = None
+    if "detour" in per_task and args.obs == "state":
+        detour = per_task["detour"]
+        first_obs = _first_observations(Path(detour["demos"]))
+        timed = {c.name: detour["checkpoints"][c.name] for c in cells["detour"] if " seed " not in c.name}
+        timed = {name: path for name, path in timed.items() if "(generic)" not in name}
+        latency = side_by_side_latency(timed, first_obs, args.latency_repeats)
         report["latency"] = latency
         print(f"\n== replanning call (chunk sample), interleaved, {threads} thread(s): ms ==")
         print(_latency_table(latency))
@@ -197,6 +407,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _cost_table(costs: dict[str, dict[str, Any]]) -> str:
+    headers = ["policy", "params", "steps", "train s", "steps/s", "best step", "time to best s"]
+    rows = [
+        [name, c["params"], c["steps"], c["train_s"], c["steps_per_s"], c["best_step"], c["time_to_best_s"]]
+        for name, c in costs.items()
+    ]
+    return text_table(headers, rows)
+
+
 def _latency_table(latency: dict[str, Any]) -> str:
     headers = ["kind"]
     for b in REPLAN_BATCHES:
@@ -212,6 +431,12 @@ def _latency_table(latency: dict[str, Any]) -> str:
         row += [ratios.get(f"b{b}") for b in REPLAN_BATCHES]
         rows.append(row)
     return text_table(headers, rows)
+
+
+def _demo_count(demos: Path) -> int:
+    from robo_flows.data import read_demo_file
+
+    return len(read_demo_file(demos).episodes)
 
 
 def _first_observations(demos: Path, count: int = 50) -> list[np.ndarray]:

@@ -183,9 +183,13 @@ def policy_latency(payload: dict[str, Any]) -> str:
         for b in batches:
             t = lat[b]
             row += [_ms(t["warm_ms"]["p50"]), _ms(t["warm_ms"]["p95"]), _ms(t["cold_ms"])]
-        row += [f"{lat[b]['warm_ms']['p50'] / ref[b]['warm_ms']['p50']:.1f}" if ref else "-" for b in batches]
+        row += [_ratio(lat[b]["warm_ms"]["p50"] / ref[b]["warm_ms"]["p50"]) if ref else "-" for b in batches]
         rows.append(row)
     return format_table(headers, rows, markdown=True)
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
 
 
 def policy_targets(payload: dict[str, Any]) -> str:

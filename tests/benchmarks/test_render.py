@@ -48,9 +48,13 @@ def _policy_payload() -> dict:
 
 def test_policy_table_shows_rates_interval_and_modes_in_declared_order():
     table = policy_success(_policy_payload())
-    header, rule, row = table.splitlines()
-    assert header == "| task | demos | eval episodes | expert | flow | mse |"
-    assert row == "| detour | 20 | 10 | 1.00 | 0.90 [0.10, 0.90], left 3 / right 6 | 0.20 |"
+    header, rule, *rows = table.splitlines()
+    assert header == "| task | demos | policy | episodes | success [95% CI] | modes | smaller mode |"
+    assert rows == [
+        "| detour | 20 | expert | 10 | 1.00 [0.10, 0.90] | left 5 / right 5 | - |",
+        "| detour | 20 | flow | 10 | 0.90 [0.10, 0.90] | left 3 / right 6 | - |",
+        "| detour | 20 | mse | 10 | 0.20 [0.10, 0.90] | left 2 / right 0 | - |",
+    ]
 
 
 def test_rendering_restores_a_tampered_figure(tmp_path: Path):
@@ -60,7 +64,7 @@ def test_rendering_restores_a_tampered_figure(tmp_path: Path):
     assert render_files([doc], tmp_path) == [doc]
     good = doc.read_text()
     assert good.startswith("intro\n<!-- results:policy/success -->\n_`benchmarks/results/policy.json`; toy;")
-    assert good.endswith("left 3 / right 6 | 0.20 |\n<!-- /results -->\nend\n")
+    assert good.endswith("| mse | 10 | 0.20 [0.10, 0.90] | left 2 / right 0 | - |\n<!-- /results -->\nend\n")
     assert render_files([doc], tmp_path, check=True) == []  # rendering is idempotent
     doc.write_text(good.replace("0.90 [0.10", "0.95 [0.10"))
     assert render_files([doc], tmp_path, check=True) == [doc]
