@@ -25,10 +25,12 @@ from robo_flows.config import PolicyExperimentConfig, config_to_dict, load_confi
 from robo_flows.config.presets import resolve_preset
 from robo_flows.training.threads import set_threads
 
-# task -> (env id, demonstrations, collector action noise sigma)
-TASKS: dict[str, tuple[str, int, float]] = {
-    "pickplace": ("RoboFlows/PandaPickPlace-v0", 500, 0.1),
-    "pushtwo": ("RoboFlows/PandaPushTwo-v0", 250, 0.1),
+# task -> (env id, demonstrations, collector action noise sigma, the base's epochs).  The epochs are what one
+# training of at most ~8 minutes reached on the shared 2-core development machine (1 thread, load ~10):
+# about 1100 steps at batch 256 on each task's data.
+TASKS: dict[str, tuple[str, int, float, float]] = {
+    "pickplace": ("RoboFlows/PandaPickPlace-v0", 500, 0.1, 20.0),
+    "pushtwo": ("RoboFlows/PandaPushTwo-v0", 250, 0.1, 10.0),
 }
 CELL_FILE = "cell.json"
 RESULT_FILE = "ablation.json"
@@ -46,9 +48,9 @@ class Cell:
     sampling: tuple[tuple[str, Any], ...] = ()
 
 
-# The base: the generic presets' settings (configs/flow.yaml), spelled out so that a row keeps its meaning
-# when a preset changes; every other row changes one of them.
-BASE = ("data.obs_horizon=2", "data.action_horizon=8", "sampling.n_action_steps=4", "train.epochs=20")
+# The base: the generic presets' settings (configs/flow.yaml) spelled out, so that a row keeps its meaning
+# when a preset changes, at the task's epochs ("{epochs}"); every other row changes one setting.
+BASE = ("data.obs_horizon=2", "data.action_horizon=8", "sampling.n_action_steps=4", "train.epochs={epochs}")
 CELLS: tuple[Cell, ...] = (
     Cell("base", overrides=BASE),
     Cell("obs_horizon=1", overrides=(*BASE, "data.obs_horizon=1")),
@@ -57,15 +59,16 @@ CELLS: tuple[Cell, ...] = (
         overrides=(*BASE, "data.action_horizon=2", "sampling.n_action_steps=1"),
     ),
     Cell("n_action_steps=1", parent="base", sampling=(("n_action_steps", 1),)),
-    Cell("epochs=5", overrides=(*BASE, "train.epochs=5")),
+    Cell("epochs / 4", overrides=(*BASE, "train.epochs={quarter}")),
     Cell("mse", preset="mse", overrides=BASE),
 )
 
 
-def cell_config(cell: Cell, demos: Path, extra: Sequence[str] = ()) -> PolicyExperimentConfig:
-    """The cell's preset on ``demos`` with its overrides, then the ``extra`` ones on that (as on a file:
-    ``train.steps`` there replaces the cell's ``train.epochs``)."""
-    items = [f"data.path={demos}", *cell.overrides]
+def cell_config(cell: Cell, demos: Path, epochs: float, extra: Sequence[str] = ()) -> PolicyExperimentConfig:
+    """The cell's preset on ``demos`` with its overrides at the task's base ``epochs``, then the ``extra``
+    ones on that (as on a file: ``train.steps`` there replaces the cell's ``train.epochs``)."""
+    values = {"epochs": epochs, "quarter": epochs / 4}
+    items = [f"data.path={demos}", *(o.format(**values) for o in cell.overrides)]
     cfg = load_config(resolve_preset(cell.preset), PolicyExperimentConfig, items)
     return load_config(config_to_dict(cfg), PolicyExperimentConfig, list(extra))
 
@@ -79,7 +82,7 @@ def demo_file(task: str, out: Path, episodes: int | None) -> tuple[Path, dict[st
     their size: ``{"demos", "steps", "longest", "action_noise"}``."""
     from robo_flows.data.robomimic import read_demo_file
 
-    env_id, default, noise = TASKS[task]
+    env_id, default, noise, _ = TASKS[task]
     path = out / "demos.hdf5"
     if not path.is_file():
         from robo_flows_envs.collect import collect_demos  # the simulator is only loaded when collecting
@@ -103,7 +106,7 @@ def run_cell(
     if record_path.is_file():
         return json.loads(record_path.read_text())
     if cell.parent is None:
-        cfg = cell_config(cell, demos, extra)
+        cfg = cell_config(cell, demos, TASKS[task][3], extra)
         summary = train_policy(cfg, folder / "train")
         training = {
             "preset": cell.preset,
@@ -188,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{task}:\n{format_table(['cell', 'success'], [[n, r['success_rate']] for n, r in rows.items()])}"
         )
     settings = {
-        "tasks": {t: {"env": TASKS[t][0], "noise": TASKS[t][2]} for t in tasks},
+        "tasks": {t: {"env": TASKS[t][0], "noise": TASKS[t][2], "base_epochs": TASKS[t][3]} for t in tasks},
         "eval_episodes": args.eval_episodes,
         "seed": args.seed,
         "seed_rule": f"episode i resets with 10**8 + {args.seed} + i",

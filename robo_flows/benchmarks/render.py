@@ -335,13 +335,14 @@ def flows_roundtrip(payload: dict[str, Any]) -> str:
 
 
 def ablation_table(payload: dict[str, Any]) -> str:
-    """One row per ablation cell, per task its success [Wilson 95%] and its training steps (epochs)."""
+    """One row per ablation cell, per task its success [Wilson 95%] with the executed modes, and its training
+    steps (epochs made)."""
     tasks = payload["results"]
     cells = payload["settings"]["cells"]
     headers = ["cell"]
     for name, task in tasks.items():
         d = task["demos"]
-        headers += [f"{name} ({d['demos']} demos, {d['steps']} steps) success", "steps (epochs)"]
+        headers += [f"{name} ({d['demos']} demos, {d['steps']} steps): success, modes", "steps (epochs)"]
     rows = []
     for cell in cells:
         row = [cell]
@@ -350,12 +351,8 @@ def ablation_table(payload: dict[str, Any]) -> str:
             if r is None:
                 row += ["-", "-"]
                 continue
-            lo, hi = r["success_ci"]
             length = r["training"]["length"]
-            row += [
-                f"{r['success_rate']:.2f} [{lo:.2f}, {hi:.2f}]",
-                f"{length['steps']} ({length['epochs']:.0f})",
-            ]
+            row += [_with_ci(r), f"{length['steps']} ({length['epochs']:.1f})"]
         rows.append(row)
     return format_table(headers, rows, markdown=True)
 

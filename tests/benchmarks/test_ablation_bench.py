@@ -38,6 +38,6 @@ def test_tiny_ablation_runs_reuses_its_cells_and_renders(tmp_path):
     assert cells["n_action_steps=1"]["training"]["n_action_steps"] == 1
     assert first["training"]["length"]["steps"] == 3 and first["training"]["obs_horizon"] == 2
     table = ablation_table(payload).splitlines()
-    assert table[0].startswith("| cell | pickplace (2 demos,") and len(table) == 4
+    assert table[0].startswith("| cell | pickplace (2 demos, ") and len(table) == 4
     with pytest.raises(FileExistsError):
         main(["--out", str(out), "--cells", "base", *TINY])
