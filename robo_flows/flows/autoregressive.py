@@ -48,7 +48,8 @@ class MaskedAutoregressive(nn.Module):
 
 
 class MaskedAffineAutoregressive(MaskedAutoregressive):
-    """MAF layer: ``z_i = (x_i - m_i) exp(s_i)``, ``(m_i, s_i)`` from ``(x_{<i}, c)``, ``s`` soft-clamped."""
+    """MAF layer: ``z_i = x_i exp(s_i) + t_i``, ``(t_i, s_i)`` from ``(x_{<i}, c)``, ``s`` soft-clamped
+    (:class:`~robo_flows.flows.maps.AffineMap`)."""
 
     def __init__(
         self,

@@ -72,10 +72,10 @@ class Coupling(nn.Module):
 
 
 class AffineCoupling(Coupling):
-    r"""RealNVP affine coupling: ``z_B = (x_B - m(x_A, c)) * exp(s(x_A, c))``, ``z_A = x_A``.
+    r"""RealNVP affine coupling: ``z_B = x_B * exp(s(x_A, c)) + t(x_A, c)``, ``z_A = x_A``.
 
-    ``log|det dz/dx| = sum(s)``; scales are soft-clamped, ``s = k tanh(s_raw / k)``, ``k = log_scale_bound``
-    (see :class:`AffineMap` for why the location comes before the scale).
+    ``log|det dz/dx| = sum(s)``; scales are soft-clamped, ``s = s_raw / (1 + |s_raw| / k)``,
+    ``k = log_scale_bound`` (see :class:`AffineMap`).
     """
 
     def __init__(

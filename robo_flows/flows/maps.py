@@ -11,16 +11,25 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, spline_knots
+from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, soft_clamp, spline_knots
 
 
 class AffineMap:
-    r"""``y = (x - m) exp(s)`` with a soft-clamped log-scale ``s = k tanh(s_raw / k)``; ``p = (m, s_raw)``.
+    r"""``y = x exp(s) + t``, log-scale soft-clamped: ``s = s_raw / (1 + |s_raw| / k)``; ``p = (t, s_raw)``.
 
-    ``log|dy/dx| = s`` lies in ``[-k, k]``, so one layer scales by at most ``e^k`` either way.  The inverse is
-    ``x = y * exp(-s) + m``.  The location ``m`` is in the input's units (the original MAF form), not a shift
-    after scaling (``x e^s + t``, where ``t = -m e^s``): a narrow conditional (``e^s ~ 20``) then needs no
-    large ``t``, and the float32 inverse has no cancellation ``(y - t)`` between two large numbers.
+    ``log|dy/dx| = s`` lies in ``(-k, k)``, so one layer scales by less than ``e^k`` either way; the inverse
+    is ``x = (y - t) exp(-s)``.  The clamp is algebraic (:func:`~robo_flows.flows.splines.soft_clamp`), not
+    ``k tanh(s_raw / k)``: its gradient decays as ``(1 + |s_raw| / k)^-2`` instead of exponentially, and a
+    large raw value lands farther from the bound (``s(5) = 1.9`` against ``tanh``'s 2.8 for ``k = 3``), which
+    keeps strongly perturbed or over-confident conditioners better conditioned (float32 round trips in
+    docs/flows).
+
+    Why a shift after the scale and not a location before it (``(x - m) exp(s)``, tried before): the loss
+    gradient w.r.t. the location is ``-exp(s) dL/dy``, so as a conditional narrows (``exp(s) ~ 20``) its
+    location gradients grow by ``exp(s)`` and dominate what a shared conditioner (a MADE's hidden layers)
+    learns, at the expense of the other features; the shift's gradient is ``dL/dy`` for every feature.  On
+    ``ring_warp6`` (6-D, noise down to 0.05; 1500 steps, 3 seeds) the MAF's gap to zuko's narrowed from
+    0.07 to 0.03 nats, within the seeds' spread (docs/flows).
     """
 
     num_params = 2
@@ -31,16 +40,14 @@ class AffineMap:
         self.log_scale_bound = float(log_scale_bound)
 
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        k = self.log_scale_bound
-        loc, raw = params.unbind(-1)
-        log_scale = torch.tanh(raw * (1.0 / k)) * k
-        return (x - loc) * log_scale.exp(), log_scale
+        shift, raw = params.unbind(-1)
+        log_scale = soft_clamp(raw, self.log_scale_bound)
+        return torch.addcmul(shift, x, log_scale.exp()), log_scale
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        k = self.log_scale_bound
-        loc, raw = params.unbind(-1)
-        neg_log_scale = torch.tanh(raw * (1.0 / k)) * (-k)  # -s, computed directly (batch-1 sampling)
-        return torch.addcmul(loc, y, neg_log_scale.exp()), neg_log_scale
+        shift, raw = params.unbind(-1)
+        neg_log_scale = -soft_clamp(raw, self.log_scale_bound)
+        return (y - shift) * neg_log_scale.exp(), neg_log_scale
 
 
 class SplineMap:

@@ -71,8 +71,14 @@ def test_float32_round_trip_at_strong_perturbation_is_limited_by_conditioning(ki
 
 @pytest.mark.parametrize("kind", FLOW_KINDS)
 def test_float32_round_trip_no_worse_than_zuko_on_the_same_draws(kind):
+    """Every perturbation of the issue (0.05 to 0.3), with and without context: ours errs at most as much as
+    zuko's flow of the same size under the same perturbation noise and inputs (below 2e-5 both count as
+    exact).  The table also carries our storage floor and both condition numbers."""
     pytest.importorskip("zuko")
-    table = round_trip_table([kind], perturbations=(0.2, 0.3), seeds=(0, 1), samples=1024)
+    table = round_trip_table([kind], seeds=(0, 1), samples=512)
     for ctx, by_scale in table[kind].items():
         for scale, cell in by_scale.items():
-            assert cell["robo_flows"] <= max(cell["zuko"], 2e-5), (ctx, scale, cell)
+            ours, zuko = cell["error"]["robo_flows"], cell["error"]["zuko"]
+            assert ours <= max(zuko, 2e-5), (ctx, scale, cell)
+            assert cell["floor"]["robo_flows"] <= ours * 4 + 1e-6, (ctx, scale, cell)
+            assert cell["cond"]["robo_flows"] >= 1.0 and cell["cond"]["zuko"] >= 1.0

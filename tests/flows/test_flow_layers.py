@@ -158,3 +158,22 @@ def test_actnorm_initialized_flag_survives_state_dict():
     other.load_state_dict(norm.state_dict())
     x = torch.randn(32, 2) * 10.0
     assert bool(other.initialized) and torch.equal(other(x)[0], norm(x)[0])
+
+
+@pytest.mark.parametrize("raw_scale", [-4.0, 0.0, 2.0, 6.0])
+def test_affine_shift_gradient_does_not_grow_with_the_scale(raw_scale):
+    """``y = x e^s + t``: under a standard-normal loss the gradient w.r.t. the shift is ``y`` itself, whatever
+    the scale, so a narrow conditional (large ``e^s``) does not inflate its conditioner's gradients.  Failed
+    for the former location form ``(x - m) e^s``, whose location gradient is ``-e^s y``."""
+    from robo_flows.flows import AffineMap
+
+    affine = AffineMap(3.0)
+    x = torch.linspace(-2.0, 2.0, 9, dtype=torch.float64)
+    params = torch.stack([torch.full_like(x, 0.3), torch.full_like(x, raw_scale)], -1).requires_grad_()
+    y, log_scale = affine.forward(x, params)
+    (0.5 * y.square() - log_scale).sum().backward()
+    torch.testing.assert_close(params.grad[:, 0], y.detach())
+    assert float(log_scale.detach().abs().max()) < 3.0  # soft clamp: |s| < k
+    x_back, neg = affine.inverse(y.detach(), params.detach())
+    torch.testing.assert_close(x_back, x)
+    torch.testing.assert_close(neg, -log_scale.detach())
