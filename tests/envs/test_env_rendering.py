@@ -79,3 +79,61 @@ def test_the_default_panda_is_drawn_with_few_triangle_hulls_and_the_same_collisi
     collisions = [re.findall(r"<collision>.*?</collision>", t, flags=re.S) for t in (coarse, original)]
     names = [[re.search(r"(\w+)\.obj", c).group(1) for c in cs] for cs in collisions]
     assert names[0] == names[1]
+
+
+def _one_pass(env) -> np.ndarray:
+    from robo_flows_envs.rendering import FixedCamera
+
+    u = env.unwrapped
+    camera = u.cameras["agentview_image"]
+    return FixedCamera(u.agentview_pose, camera.width, camera.height, layered=False).render(u.sim.cid)
+
+
+@pytest.mark.parametrize("env_id", list(TASKS))
+def test_layered_agentview_equals_the_one_pass_frame_across_episodes(make_env, env_id):
+    env = make_env(env_id, obs_mode="rgb", cameras=["agentview"], camera_width=48, camera_height=40)
+    u = env.unwrapped
+    for seed in (0, 1):  # the second reset moves the still bodies (walls, goals): the still layer is redrawn
+        obs, _ = env.reset(seed=seed)
+        for t in range(12):
+            np.testing.assert_array_equal(
+                obs["agentview_image"], _one_pass(env), err_msg=f"seed {seed} t {t}"
+            )
+            obs, *_ = env.step(u.expert_action())
+
+
+def test_a_still_body_moved_or_recoloured_mid_episode_is_drawn_where_and_as_it_is(make_env):
+    import pybullet as p
+
+    env = make_env("RoboFlows/PandaDetour-v0", obs_mode="rgb", cameras=["agentview"])
+    u = env.unwrapped
+    env.reset(seed=0)
+    camera = u.cameras["agentview_image"]
+    before = camera.render(u.sim.cid)
+    u.sim.set_pose(u.wall, (0.5, 0.15, 0.1))
+    moved = camera.render(u.sim.cid)
+    np.testing.assert_array_equal(moved, _one_pass(env))
+    assert (moved != before).any()
+    p.changeVisualShape(u.wall, -1, rgbaColor=(0.1, 0.1, 0.9, 1.0), physicsClientId=u.sim.cid)
+    np.testing.assert_array_equal(camera.render(u.sim.cid), _one_pass(env))
+
+
+def test_rendering_leaves_every_colour_as_it_was(make_env):
+    import pybullet as p
+
+    env = make_env("RoboFlows/PandaPickPlace-v0", obs_mode="rgb", render_mode="rgb_array")
+    u = env.unwrapped
+    env.reset(seed=0)
+    cid = u.sim.cid
+
+    def colours():
+        return [
+            s[7]
+            for b in range(p.getNumBodies(physicsClientId=cid))
+            for s in p.getVisualShapeData(b, physicsClientId=cid)
+        ]
+
+    before = colours()
+    env.step(u.expert_action())
+    env.render()
+    assert colours() == before
