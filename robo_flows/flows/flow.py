@@ -12,7 +12,7 @@ Shapes follow ``torch.distributions``: with a context ``[*batch, C]`` the batch 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -103,18 +103,22 @@ class Flow(nn.Module):
 
     # ---------------------------------------------------------------- the two directions
     def _forward(self, x: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor]:
-        ladj = x.new_zeros(x.shape[0])
-        for t in self.transforms:
-            x, l = t(x, context)
-            ladj = ladj + l
-        return x, ladj
+        return self._chain(x, context, self.transforms, inverse=False)
 
     def _inverse(self, z: Tensor, context: Tensor | None) -> tuple[Tensor, Tensor]:
-        ladj = z.new_zeros(z.shape[0])
-        for t in reversed(self.transforms):
-            z, l = t.inverse(z, context)
-            ladj = ladj + l
-        return z, ladj
+        return self._chain(z, context, reversed(self.transforms), inverse=True)
+
+    @staticmethod
+    def _chain(
+        v: Tensor, context: Tensor | None, layers: Iterable[nn.Module], inverse: bool
+    ) -> tuple[Tensor, Tensor]:
+        """Run ``layers`` (their inverses if ``inverse``) and sum their ladj; the first layer's ladj starts
+        the sum (no zeros tensor and add per call)."""
+        ladj = None
+        for t in layers:
+            v, l = t.inverse(v, context) if inverse else t(v, context)
+            ladj = l if ladj is None else ladj + l
+        return v, v.new_zeros(v.shape[0]) if ladj is None else ladj
 
     def _generate(self, z: Tensor, context: Tensor | None) -> Tensor:
         """Latent -> data without accumulating log-determinants (the sampling path)."""
