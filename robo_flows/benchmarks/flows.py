@@ -11,6 +11,7 @@ JSON per part into ``--out`` (``flows_speed.json``, ``flows_nll.json``, ``flows_
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import warnings
@@ -85,13 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_speed(args: argparse.Namespace, threads: list[int | None]) -> tuple[dict, dict]:
-    """Per thread count and kind: raw timings (for the JSON) and medians (for tables and targets)."""
+def run_speed(args: argparse.Namespace, threads: list[int | None]) -> tuple[dict, dict, dict]:
+    """Per thread count and kind: raw timings (for the JSON), medians (for tables and targets), and the
+    1-minute load average as each thread count began (the machine may be shared)."""
     arch = Architecture(args.features, args.context, args.layers, tuple(args.hidden), args.bins)
     raw: dict[str, dict] = {}
     medians: dict[str, dict] = {}
+    loads: dict[str, float] = {}
     for count in threads:
         key = f"threads={set_threads(count)}"
+        loads[key] = os.getloadavg()[0]
         for kind in args.kinds:
             contenders = [build_contender(name, kind, arch, args.seed) for name in args.contenders]
             timings = measure_speed(
@@ -100,7 +104,7 @@ def run_speed(args: argparse.Namespace, threads: list[int | None]) -> tuple[dict
             raw.setdefault(key, {})[kind] = timings
             medians.setdefault(key, {})[kind] = summary(timings, args.batch)
             print(f"  speed {key} {kind}: done", flush=True)
-    return raw, medians
+    return raw, medians, loads
 
 
 def run_nll(args: argparse.Namespace) -> dict[str, dict[str, dict[str, dict[str, object]]]]:
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     settings["grad_clip"] = GRAD_CLIP
     start = time.perf_counter()
-    speed_raw, speed = ({}, {}) if args.skip_speed else run_speed(args, args.threads or [None])
+    speed_raw, speed, loads = ({}, {}, {}) if args.skip_speed else run_speed(args, args.threads or [None])
     set_threads(1 if args.threads else None)  # the NLL and round-trip parts run at 1 thread when asked
     nll = {} if args.skip_nll else run_nll(args)
     roundtrip = {} if args.skip_roundtrip else round_trip_table(args.kinds, seeds=(0, 1, 2))
@@ -239,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             "medians": speed,
             "timings": speed_raw,
             "targets": [c for c in checks if "nll" not in c["target"]],
+            "load_avg_1m": loads,
         },
         "nll": {"nll": nll, "targets": [c for c in checks if "nll" in c["target"]]},
         "roundtrip": {"max_abs_error": roundtrip, "perturbations": list(PERTURBATIONS)},

@@ -252,6 +252,15 @@ def envs_vector(payload: dict[str, Any]) -> str:
     return format_table(["env", "1 worker steps/s", "2 workers steps/s", "scaling"], rows, markdown=True)
 
 
+def envs_cameras(payload: dict[str, Any]) -> str:
+    """Steps/s with camera observations (obs_mode "rgb") against state-only steps of the same task."""
+    rows = [
+        [_short(r["env"]), r["cameras"], f"{r['steps_per_s']:.0f}", f"{r['vs_state']:.2f}x"]
+        for r in payload["results"]["cameras"]["rows"]
+    ]
+    return format_table(["task", "observation", "steps/s", "vs state"], rows, markdown=True)
+
+
 def grasps_nll(payload: dict[str, Any]) -> str:
     """PoseFlow fitted to uniform rotations: held-out NLL w.r.t. the normalized Haar measure (0 is exact)."""
     rows = [
@@ -315,6 +324,20 @@ def flows_nll(payload: dict[str, Any]) -> str:
     return format_table(["data set", "kind", *names, "ours − zuko"], rows, markdown=True)
 
 
+def flows_nll_maf(payload: dict[str, Any]) -> str:
+    """One MAF cell before and after a change, against zuko: per seed, mean ± sample std, gap to zuko."""
+    rows = []
+    for dataset, kinds in payload["results"].items():
+        for kind, variants in kinds.items():
+            zuko = variants.get("zuko", {}).get("mean")
+            for name, cell in variants.items():
+                gap = "-" if zuko is None or name == "zuko" else f"{cell['mean'] - zuko:+.3f}"
+                values = ", ".join(f"{v:.3f}" for v in cell["values"])
+                rows.append([dataset, kind, name, values, f"{cell['mean']:.3f} ± {cell['spread']:.3f}", gap])
+    headers = ["data set", "kind", "contender", "per seed", "mean ± std", "− zuko"]
+    return format_table(headers, rows, markdown=True)
+
+
 def flows_roundtrip(payload: dict[str, Any]) -> str:
     """Float32 round-trip error of perturbed flows per kind, context and perturbation: ours, zuko, our
     storage floor, and the Jacobian condition number at each one's worst sample."""
@@ -357,6 +380,39 @@ def ablation_table(payload: dict[str, Any]) -> str:
     return format_table(headers, rows, markdown=True)
 
 
+def flows_speed(payload: dict[str, Any]) -> str:
+    """Ours against zuko per thread count and kind: median training step (forward + backward + fused Adam)
+    and batch-1 sample in ms with their time ratios, and the time ratios of batch-``B`` log_prob and
+    sampling (< 1: ours faster); the load column is the 1-minute load average as that thread count began."""
+    r = payload["results"]
+    batch = payload["settings"]["batch"]
+    loads = r.get("load_avg_1m", {})
+    rows = []
+    for key, by_kind in r["medians"].items():
+        for kind, m in by_kind.items():
+            train, one = m["train_step_ms"], m["sample_b1_ms"]
+            rate, big = m["log_prob_per_s"], m["sample_b512_ms"]
+            rows.append(
+                [
+                    key.removeprefix("threads="),
+                    "-" if key not in loads else f"{loads[key]:.1f}",
+                    kind,
+                    _ms(train["robo_flows"]),
+                    _ms(train["zuko"]),
+                    f"{train['robo_flows'] / train['zuko']:.2f}",
+                    f"{one['robo_flows']:.3f}",
+                    f"{one['zuko']:.3f}",
+                    f"{one['robo_flows'] / one['zuko']:.2f}",
+                    f"{rate['zuko'] / rate['robo_flows']:.2f}",
+                    f"{big['robo_flows'] / big['zuko']:.2f}",
+                ]
+            )
+    headers = ["threads", "load", "kind", "train step ms", "zuko ms", "ours / zuko"]
+    headers += ["batch-1 sample ms", "zuko ms", "ours / zuko", f"log_prob b{batch} ours / zuko"]
+    headers += [f"sample b{batch} ours / zuko"]
+    return format_table(headers, rows, markdown=True)
+
+
 TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("policy", "success"): policy_success,
     ("policy", "seeds"): policy_seeds,
@@ -367,6 +423,7 @@ TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("envs", "speed"): envs_speed,
     ("envs", "fidelity"): envs_fidelity,
     ("envs", "vector"): envs_vector,
+    ("envs", "cameras"): envs_cameras,
     ("grasps", "nll"): grasps_nll,
     ("grasps", "sampling"): grasps_sampling,
     ("lerobot", "read"): lerobot_read,
@@ -374,6 +431,8 @@ TABLES: dict[tuple[str, str], Callable[[dict[str, Any]], str]] = {
     ("ablation", "table"): ablation_table,
     ("flows_nll", "nll"): flows_nll,
     ("flows_roundtrip", "roundtrip"): flows_roundtrip,
+    ("flows_nll_maf", "fix"): flows_nll_maf,
+    ("flows_speed", "speed"): flows_speed,
 }
 
 

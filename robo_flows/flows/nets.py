@@ -22,7 +22,7 @@ def zero_last_for(init: str) -> bool:
     ``"random"``: the last layer gets the same fan-in initialisation as every other layer,
     ``U(-1/sqrt(in), 1/sqrt(in))``, so each layer starts as a random bijection near the identity whose
     parameters already depend on its inputs and the context.  Measured fits: benchmarks/results
-    (``flows_nll_maf1500.json``) and docs/flows.
+    (``flows_nll.json``, ``flows_nll_maf.json``) and docs/flows.
     """
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; expected one of {INITS}")

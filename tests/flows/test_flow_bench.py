@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from robo_flows.benchmarks import flows as bench
+from robo_flows.benchmarks.harness import result_payload
+from robo_flows.benchmarks.render import flows_speed
 from robo_flows.benchmarks.toys import CONDITIONAL_TOYS, UNCONDITIONAL_TOYS, checkerboard, eight_gaussians
 
 
@@ -99,9 +101,26 @@ def test_quick_benchmark_writes_the_tables_and_harness_json(tmp_path, capsys):
     assert all(v > 0 for v in medians["train_step_ms"].values())
     raw = speed["results"]["timings"]["threads=1"]["realnvp"]["train_step_ms"]["zuko"]
     assert len(raw["samples_ms"]) == 2
+    assert set(speed["results"]["load_avg_1m"]) == {"threads=1"}
+    assert flows_speed(speed).splitlines()[2].startswith("| 1 | ")  # README's renderer reads this JSON
     nll = json.loads((tmp_path / "flows_nll.json").read_text())["results"]["nll"]
     assert all(math.isfinite(v["mean"]) for v in nll["ring_warp6"]["realnvp"].values())
     printed = capsys.readouterr().out
     assert "ours/zuko" in printed and "held-out NLL" in printed and "targets" in printed
     with pytest.raises(FileExistsError, match="never overwritten"):
         bench.main([*argv, "--skip-roundtrip", "--out", str(tmp_path)])
+
+
+def test_speed_table_shows_time_ratios_per_thread_count_with_the_load():
+    def metrics(ours: float, zuko: float) -> dict[str, dict[str, float]]:
+        ms = {"robo_flows": ours, "zuko": zuko}
+        rate = {"robo_flows": 1000.0 / ours, "zuko": 1000.0 / zuko}  # samples/s: the time ratio inverts
+        return {"train_step_ms": ms, "sample_b1_ms": ms, "log_prob_per_s": rate, "sample_b512_ms": ms}
+
+    medians = {"threads=1": {"maf": metrics(5.0, 10.0)}, "threads=2": {"maf": metrics(6.0, 4.0)}}
+    results = {"medians": medians, "load_avg_1m": {"threads=1": 0.25, "threads=2": 1.5}}
+    payload = result_payload("flows_speed", settings={"batch": 512}, results=results)
+    header, _, one, two = flows_speed(payload).splitlines()
+    assert "log_prob b512 ours / zuko" in header
+    assert one == "| 1 | 0.2 | maf | 5.00 | 10.00 | 0.50 | 5.000 | 10.000 | 0.50 | 0.50 | 0.50 |"
+    assert two == "| 2 | 1.5 | maf | 6.00 | 4.00 | 1.50 | 6.000 | 4.000 | 1.50 | 1.50 | 1.50 |"
