@@ -11,7 +11,8 @@ as the ratio of medians, in two settings:
 
 Rendering: an 84 x 84 frame per step on both sides through the same call (TinyRenderer, no shadows, the same
 camera pose), our Panda with its full visual meshes as panda-gym's; and the cost of our camera observations
-(``obs_mode="rgb"``, one and two cameras, collision-hull Panda) against state-only steps.
+(``obs_mode="rgb"``, PickPlace and Detour: agentview layered and in one pass, eye_in_hand, both) against
+state-only steps (``--parts cameras`` measures that section alone).
 
 Fidelity of the defaults: the scripted experts' success at 4 x 10 ms and 20 x 2 ms on the same seeds; the
 deviation of the end effector (and of the objects) when the 10 ms expert's actions are replayed at 2 ms; and
@@ -199,28 +200,44 @@ def _framer(cid: int, camera, capture) -> Callable[[], object]:
 CAMERA_SETS: dict[str, dict[str, Any]] = {
     "state": {},
     "agentview": {"obs_mode": "rgb", "cameras": ["agentview"]},
+    "agentview, one pass": {"obs_mode": "rgb", "cameras": ["agentview"]},
     "eye_in_hand": {"obs_mode": "rgb", "cameras": ["eye_in_hand"]},
     "both": {"obs_mode": "rgb"},
 }
+CAMERA_ENVS = ("RoboFlows/PandaPickPlace-v0", "RoboFlows/PandaDetour-v0")
 
 
-def camera_cost(
-    steps: int, rounds: int, seed: int, env_id: str = "RoboFlows/PandaPickPlace-v0"
-) -> dict[str, Any]:
-    """Steps/s of ``env_id`` at its defaults with 84 x 84 camera observations against state-only steps."""
+def camera_env(env_id: str, name: str):
+    """An env of ``CAMERA_SETS[name]`` at its defaults; ``"..., one pass"`` draws its fixed camera without
+    the still layer (``FixedCamera(layered=False)``: every body every frame, as before layering)."""
+    from robo_flows_envs.rendering import FixedCamera
+
+    env = make(env_id, equal=False, **CAMERA_SETS[name])
+    if name.endswith("one pass"):
+        u = env.unwrapped
+        old = u.cameras["agentview_image"]
+        u.cameras["agentview_image"] = FixedCamera(u.agentview_pose, old.width, old.height, layered=False)
+    return env
+
+
+def camera_cost(steps: int, rounds: int, seed: int, env_ids: Sequence[str] = CAMERA_ENVS) -> dict[str, Any]:
+    """Steps/s of each of ``env_ids`` at its defaults with 84 x 84 camera observations against state-only
+    steps, every (task, cameras) pair interleaved in one run; ``vs_state`` is the ratio of medians."""
     steppers: dict[str, Stepper] = {}
     try:
-        for name, kwargs in CAMERA_SETS.items():
-            steppers[name] = Stepper(make(env_id, equal=False, **kwargs), seed)
+        for env_id in env_ids:
+            for name in CAMERA_SETS:
+                steppers[f"{env_id}|{name}"] = Stepper(camera_env(env_id, name), seed)
         measured = timed_steps_per_s(steppers, steps, rounds)
     finally:
         _closing([s.env for s in steppers.values()])
-    state = measured["state"]["steps_per_s"]
-    return {
-        "env": env_id,
-        "size": RENDER_SIZE,
-        "rows": [{"cameras": k, **v, "vs_state": v["steps_per_s"] / state} for k, v in measured.items()],
-    }
+    rows = []
+    for env_id in env_ids:
+        state = measured[f"{env_id}|state"]["steps_per_s"]
+        for name in CAMERA_SETS:
+            m = measured[f"{env_id}|{name}"]
+            rows.append({"env": env_id, "cameras": name, **m, "vs_state": m["steps_per_s"] / state})
+    return {"size": RENDER_SIZE, "rows": rows}
 
 
 def _maker(env_id: str) -> Callable[[], object]:
@@ -405,79 +422,96 @@ def profile_step(env_id: str, steps: int, seed: int, equal: bool = True) -> dict
 
 
 # ---- run and print ---------------------------------------------------------------------------------------
+PARTS = ("speed", "render", "cameras", "async_vector", "fidelity", "grasp_hold", "profile")
+
+
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "speed": speed(args.steps, args.rounds, args.seed),
-        "render": render_speed(max(args.steps // 10, 1), args.rounds, args.seed),
-        "cameras": camera_cost(max(args.steps // 5, 1), args.rounds, args.seed),
-        "async_vector": vector_scaling(args.vector_steps, args.rounds, args.seed),
-        "fidelity": fidelity(args.episodes, args.seed),
-        "grasp_hold": grasp_hold(range(args.seed, args.seed + max(args.episodes // 2, 1))),
-        "profile": [
+    """The sections of ``args.parts`` (all of ``PARTS`` by default), each measured in its own run."""
+    parts: dict[str, Callable[[], Any]] = {
+        "speed": lambda: speed(args.steps, args.rounds, args.seed),
+        "render": lambda: render_speed(max(args.steps // 10, 1), args.rounds, args.seed),
+        "cameras": lambda: camera_cost(max(args.steps // 5, 1), args.rounds, args.seed),
+        "async_vector": lambda: vector_scaling(args.vector_steps, args.rounds, args.seed),
+        "fidelity": lambda: fidelity(args.episodes, args.seed),
+        "grasp_hold": lambda: grasp_hold(range(args.seed, args.seed + max(args.episodes // 2, 1))),
+        "profile": lambda: [
             profile_step("RoboFlows/PandaPickPlace-v0", args.steps, args.seed, equal=True),
             profile_step("RoboFlows/PandaPickPlace-v0", args.steps, args.seed, equal=False),
         ],
     }
+    return {name: run() for name, run in parts.items() if name in args.parts}
 
 
 def format_report(results: dict[str, Any]) -> str:
-    """Plain-text tables of every section."""
+    """Plain-text tables of the sections ``results`` holds."""
     out = []
-    rows = [
-        [r["setting"], r["env"], r["steps_per_s"], r.get("panda_gym_steps_per_s", "-"), r.get("ratio", "-")]
-        for r in results["speed"] + results["render"]
-    ]
-    out.append("steps/s (render: + one 84x84 frame per step, full meshes, no shadows, equal physics)")
     heads = ["setting", "env", "steps/s", "panda-gym", "ratio"]
-    out.append(format_table(heads, rows[: len(results["speed"])]))
-    out.append(format_table(heads, rows[len(results["speed"]) :]))
-    cams = results["cameras"]
-    out.append(f"\ncamera observations ({cams['env']}, {cams['size']}x{cams['size']}, defaults)")
-    out.append(
-        format_table(
-            ["cameras", "steps/s", "vs state"],
-            [[r["cameras"], r["steps_per_s"], r["vs_state"]] for r in cams["rows"]],
+    for part in ("speed", "render"):
+        if part in results:
+            rows = [
+                [r["setting"], r["env"], r["steps_per_s"], r.get("panda_gym_steps_per_s", "-")]
+                + [r.get("ratio", "-")]
+                for r in results[part]
+            ]
+            out.append(
+                "steps/s" if part == "speed" else "+ one 84x84 frame per step, full meshes, equal physics"
+            )
+            out.append(format_table(heads, rows))
+    if "cameras" in results:
+        cams = results["cameras"]
+        out.append(f"\ncamera observations ({cams['size']}x{cams['size']}, defaults)")
+        out.append(
+            format_table(
+                ["env", "cameras", "steps/s", "vs state"],
+                [[r["env"], r["cameras"], r["steps_per_s"], r["vs_state"]] for r in cams["rows"]],
+            )
         )
-    )
-    out.append("\nAsyncVectorEnv total steps/s")
-    out.append(
-        format_table(
-            ["env", "1 worker", "2 workers", "scaling"],
-            [[k, v["workers_1"], v["workers_2"], v["scaling"]] for k, v in results["async_vector"].items()],
+    if "async_vector" in results:
+        out.append("\nAsyncVectorEnv total steps/s")
+        out.append(
+            format_table(
+                ["env", "1 worker", "2 workers", "scaling"],
+                [
+                    [k, v["workers_1"], v["workers_2"], v["scaling"]]
+                    for k, v in results["async_vector"].items()
+                ],
+            )
         )
-    )
-    out.append("\nfidelity: expert success, and the 4x10ms expert's actions replayed at 20x2ms")
-    heads = ["env", "episodes", "expert 4x10ms", "expert 20x2ms", "replay success", "EE dev median (m)"]
-    heads += ["EE dev max (m)", "object dev (m)"]
-    rows = []
-    for r in results["fidelity"]:
-        obj = r["replay_object_final_dev_m_median"]
-        rows.append(
-            [r["env"], r["episodes"], r[f"expert_success_{COARSE}"], r[f"expert_success_{FINE}"]]
-            + [r["replayed_actions_success_20x2ms"], r["replay_ee_max_dev_m_median"]]
-            + [r["replay_ee_max_dev_m_max"], "-" if obj is None else obj]
+    if "fidelity" in results:
+        out.append("\nfidelity: expert success, and the 4x10ms expert's actions replayed at 20x2ms")
+        heads = ["env", "episodes", "expert 4x10ms", "expert 20x2ms", "replay success", "EE dev median (m)"]
+        heads += ["EE dev max (m)", "object dev (m)"]
+        rows = []
+        for r in results["fidelity"]:
+            obj = r["replay_object_final_dev_m_median"]
+            rows.append(
+                [r["env"], r["episodes"], r[f"expert_success_{COARSE}"], r[f"expert_success_{FINE}"]]
+                + [r["replayed_actions_success_20x2ms"], r["replay_ee_max_dev_m_median"]]
+                + [r["replay_ee_max_dev_m_max"], "-" if obj is None else obj]
+            )
+        out.append(format_table(heads, rows))
+    if "grasp_hold" in results:
+        out.append("\nPickPlace grasp under shake")
+        out.append(
+            format_table(
+                ["physics", "held / seeds", "max drift (m)", "max creep (m)"],
+                [
+                    [k, f"{v['held']}/{v['seeds']}", v["max_drift_m"], v["max_creep_m"]]
+                    for k, v in results["grasp_hold"].items()
+                ],
+            )
         )
-    out.append(format_table(heads, rows))
-    out.append("\nPickPlace grasp under shake")
-    out.append(
-        format_table(
-            ["physics", "held / seeds", "max drift (m)", "max creep (m)"],
-            [
-                [k, f"{v['held']}/{v['seeds']}", v["max_drift_m"], v["max_creep_m"]]
-                for k, v in results["grasp_hold"].items()
-            ],
+    if "profile" in results:
+        out.append("\nwhere a step's time goes (cProfile)")
+        out.append(
+            format_table(
+                ["env", "setting", "ms/step", *results["profile"][0]["shares"]],
+                [
+                    [r["env"], r["setting"], r["ms_per_step_profiled"], *r["shares"].values()]
+                    for r in results["profile"]
+                ],
+            )
         )
-    )
-    out.append("\nwhere a step's time goes (cProfile)")
-    out.append(
-        format_table(
-            ["env", "setting", "ms/step", *results["profile"][0]["shares"]],
-            [
-                [r["env"], r["setting"], r["ms_per_step_profiled"], *r["shares"].values()]
-                for r in results["profile"]
-            ],
-        )
-    )
     return "\n".join(out)
 
 
@@ -494,6 +528,13 @@ def main(argv: list[str] | None = None) -> int:
         "--episodes", type=int, default=20, help="expert episodes per task and setting (fidelity)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="sections to measure (default: all); e.g. --parts cameras",
+    )
     parser.add_argument("--label", default=None, help="what kind of run this is (stored in the JSON)")
     parser.add_argument(
         "--out", type=Path, default=Path("runs/bench/envs.json"), help="JSON file (never overwritten)"
@@ -506,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out {args.out} exists; benchmark results are never overwritten")
     start = time.perf_counter()
     results = run_benchmark(args)
-    settings = {k: getattr(args, k) for k in ("steps", "rounds", "vector_steps", "episodes", "seed")}
+    settings = {k: getattr(args, k) for k in ("steps", "rounds", "vector_steps", "episodes", "seed", "parts")}
     settings.update(
         equal_physics=EQUAL_PHYSICS,
         render_size=RENDER_SIZE,

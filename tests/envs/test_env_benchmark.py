@@ -77,3 +77,23 @@ def test_benchmark_writes_ratios_fidelity_and_vector_scaling(tmp_path, capsys):
     assert "RoboFlows/PandaPush-v0" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # an existing result is never overwritten
         main(argv)
+
+
+def test_camera_part_alone_measures_every_camera_set_against_state_on_each_task(tmp_path, capsys):
+    from robo_flows.benchmarks.envs import CAMERA_ENVS, CAMERA_SETS, camera_env
+
+    env = camera_env("RoboFlows/PandaDetour-v0", "agentview, one pass")
+    try:
+        assert not env.unwrapped.cameras["agentview_image"].layered
+    finally:
+        env.close()
+    out = tmp_path / "cameras.json"
+    assert main(["--parts", "cameras", "--steps", "5", "--rounds", "1", "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert set(payload["results"]) == {"cameras"} and payload["settings"]["parts"] == ["cameras"]
+    rows = payload["results"]["cameras"]["rows"]
+    assert [(r["env"], r["cameras"]) for r in rows] == [(e, c) for e in CAMERA_ENVS for c in CAMERA_SETS]
+    for r in rows:
+        state = next(s for s in rows if s["env"] == r["env"] and s["cameras"] == "state")
+        assert r["vs_state"] == pytest.approx(r["steps_per_s"] / state["steps_per_s"])
+    assert "agentview, one pass" in capsys.readouterr().out
