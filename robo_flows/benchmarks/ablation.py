@@ -25,12 +25,13 @@ from robo_flows.config import PolicyExperimentConfig, config_to_dict, load_confi
 from robo_flows.config.presets import resolve_preset
 from robo_flows.training.threads import set_threads
 
-# task -> (env id, demonstrations, collector action noise sigma, the base's epochs).  The epochs are what one
-# training of at most ~8 minutes reached on the shared 2-core development machine (1 thread, load ~10):
-# about 1100 steps at batch 256 on each task's data.
+# task -> (env id, demonstrations, collector action noise sigma, the base's epochs).  The epochs are about
+# what one training of ~8 minutes reaches on the shared 2-core development machine (1 thread, 4-7 steps/s
+# at a load of ~10): ~1200 steps on PickPlace's 500 demos, ~2800 on PushTwo's 250 longer ones (10 epochs,
+# ~1100 steps, left PushTwo at 0 / 50).
 TASKS: dict[str, tuple[str, int, float, float]] = {
     "pickplace": ("RoboFlows/PandaPickPlace-v0", 500, 0.1, 20.0),
-    "pushtwo": ("RoboFlows/PandaPushTwo-v0", 250, 0.1, 10.0),
+    "pushtwo": ("RoboFlows/PandaPushTwo-v0", 250, 0.1, 25.0),
 }
 CELL_FILE = "cell.json"
 RESULT_FILE = "ablation.json"
@@ -59,16 +60,20 @@ CELLS: tuple[Cell, ...] = (
         overrides=(*BASE, "data.action_horizon=2", "sampling.n_action_steps=1"),
     ),
     Cell("n_action_steps=1", parent="base", sampling=(("n_action_steps", 1),)),
-    Cell("epochs / 4", overrides=(*BASE, "train.epochs={quarter}")),
+    Cell("epochs x 0.4", overrides=(*BASE, "train.epochs={short}")),
     Cell("mse", preset="mse", overrides=BASE),
 )
+
+
+def cell_overrides(cell: Cell, epochs: float) -> list[str]:
+    """The cell's overrides at the task's base ``epochs`` (``{epochs}``; ``{short}``: 0.4 of them)."""
+    return [o.format(epochs=epochs, short=round(0.4 * epochs, 6)) for o in cell.overrides]
 
 
 def cell_config(cell: Cell, demos: Path, epochs: float, extra: Sequence[str] = ()) -> PolicyExperimentConfig:
     """The cell's preset on ``demos`` with its overrides at the task's base ``epochs``, then the ``extra``
     ones on that (as on a file: ``train.steps`` there replaces the cell's ``train.epochs``)."""
-    values = {"epochs": epochs, "quarter": epochs / 4}
-    items = [f"data.path={demos}", *(o.format(**values) for o in cell.overrides)]
+    items = [f"data.path={demos}", *cell_overrides(cell, epochs)]
     cfg = load_config(resolve_preset(cell.preset), PolicyExperimentConfig, items)
     return load_config(config_to_dict(cfg), PolicyExperimentConfig, list(extra))
 
@@ -110,7 +115,7 @@ def run_cell(
         summary = train_policy(cfg, folder / "train")
         training = {
             "preset": cell.preset,
-            "overrides": [*cell.overrides, *extra],
+            "overrides": [*cell_overrides(cell, TASKS[task][3]), *extra],
             "obs_horizon": cfg.data.obs_horizon,
             "action_horizon": cfg.data.action_horizon,
             "n_action_steps": cfg.sampling.n_action_steps,
