@@ -47,7 +47,9 @@ from robo_flows.benchmarks.task_runs import (
     DEMO_SEED,
     TASK_ENVS,
     collect,
+    finished_run,
     parameter_counts,
+    preset,
     preset_name,
     train_preset,
     training_cost,
@@ -112,6 +114,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--equal-params-tasks", default="detour", help="tasks with the U-Net kinds at the flow's size"
     )
+    parser.add_argument(
+        "--equal-params-kinds", default=",".join(EQUAL_PARAMS), help="kinds of the equal-parameter rows"
+    )
     parser.add_argument("--temperatures", default="0.6,0.8,1.0", help="flow temperatures of the sweep")
     parser.add_argument("--sweep-tasks", default="detour", help="tasks with the flow temperature sweep")
     parser.add_argument(
@@ -129,9 +134,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reuse",
         type=Path,
-        default=None,
-        help="an earlier run folder of this benchmark: its demos and finished training runs of the same "
-        "configs are used instead of collecting and training again (evaluation is redone)",
+        action="append",
+        default=[],
+        help="an earlier run folder of this benchmark (repeatable): its demos (the first folder's) and "
+        "finished training runs of the same configs are used instead of collecting and training again "
+        "(evaluation is redone)",
     )
     parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
@@ -158,7 +165,7 @@ def task_cells(task: str, kinds: list[str], args: argparse.Namespace) -> list[Ce
             if kind in _names(args.dp_kinds)
         ]
     if task in _names(args.equal_params_tasks):
-        for kind in (k for k in kinds if k in EQUAL_PARAMS):
+        for kind in (k for k in _names(args.equal_params_kinds) if k in EQUAL_PARAMS):
             name, folder = f"{kind} (equal params)", f"{kind}_equal_params"
             cells.append(Cell(name, kind, preset_name(task, kind), folder, EQUAL_PARAMS[kind]))
     if args.generic:
@@ -173,9 +180,9 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
     default_episodes, noise = DEMOS[task]
     episodes = default_episodes if args.episodes is None else args.episodes
     env_kwargs = OBS_ENV_KWARGS[args.obs] | args.env_kwargs
-    reused = None if args.reuse is None else args.reuse / task
-    if reused is not None and (reused / DEMOS_FILE).is_file():
-        demos, demo_seeds = reused / DEMOS_FILE, range(DEMO_SEED, DEMO_SEED + episodes)
+    earlier = [folder / task for folder in args.reuse]
+    if earlier and (earlier[0] / DEMOS_FILE).is_file():
+        demos, demo_seeds = earlier[0] / DEMOS_FILE, range(DEMO_SEED, DEMO_SEED + episodes)
         summary = {"reused": str(demos), "kept": _demo_count(demos)}
     else:
         demos, summary, demo_seeds = collect(
@@ -190,11 +197,14 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
     }
     results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
     checkpoints, costs = {}, {}
-    for cell in cells:
+    overrides = {cell.name: [*cell.overrides, *args.overrides] for cell in cells}
+    # rows no earlier run has begun are trained first, so that an earlier run still training finishes
+    # its rows meanwhile; whether a row's run is finished is checked right before the row
+    begun = {cell.name: any((f / "train" / cell.folder).is_dir() for f in earlier) for cell in cells}
+    for cell in sorted(cells, key=lambda c: begun[c.name]):
+        found = _finished_in(earlier, cell, demos, args.steps, overrides[cell.name])
         run_dir = out / "train" / cell.folder
-        overrides = [*cell.overrides, *args.overrides]
-        earlier = None if reused is None else reused / "train" / cell.folder
-        trained = train_preset(cell.preset, demos, run_dir, args.steps, overrides, reuse=earlier)
+        trained = train_preset(cell.preset, demos, run_dir, args.steps, overrides[cell.name], reuse=found)
         checkpoints[cell.name] = trained["checkpoints"]["best"]
         policy = FlowPolicy.from_checkpoint(checkpoints[cell.name])
         costs[cell.name] = {"preset": cell.preset, "overrides": list(cell.overrides)}
@@ -204,6 +214,8 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
         results[cell.name] = evaluate(
             actor, TASK_ENVS[task], out_dir=out / "eval" / cell.folder, num_envs=args.num_envs, **common
         )
+    order = ["expert", *(cell.name for cell in cells)]
+    results, costs = {n: results[n] for n in order}, {n: costs[n] for n in order[1:]}
     return {
         "results": results,
         "costs": costs,
@@ -213,6 +225,17 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
         "demos": str(demos),
         "env_kwargs": env_kwargs,
     }
+
+
+def _finished_in(
+    folders: list[Path], cell: Cell, demos: Path, steps: int | None, overrides: list[str]
+) -> Path | None:
+    """The first of ``folders`` holding a finished training run of ``cell``'s config (None if none does)."""
+    cfg = preset(cell.preset, demos, steps, overrides)
+    for folder in folders:
+        if finished_run(folder / "train" / cell.folder, cfg) is not None:
+            return folder / "train" / cell.folder
+    return None
 
 
 def seed_summaries(results: dict[str, dict], cells: list[Cell]) -> dict[str, dict[str, Any]]:

@@ -100,7 +100,8 @@ def train_preset(
 
 def finished_run(run_dir: Path, cfg: PolicyExperimentConfig) -> dict[str, Any] | None:
     """A summary like the trainer's of the finished training of ``cfg`` in ``run_dir``: its ``last.pt`` is at
-    ``cfg.train.steps`` with exactly ``cfg`` (data path included), ``best.pt`` and ``log.csv`` are there.
+    ``cfg.train.steps`` with ``cfg`` (data path included; fields added to the schema since then at their
+    defaults), ``best.pt`` and ``log.csv`` are there.
     None when there is no such run; ValueError when the run there was trained with another config.
     """
     from robo_flows.training.checkpoint import load_checkpoint
@@ -109,7 +110,8 @@ def finished_run(run_dir: Path, cfg: PolicyExperimentConfig) -> dict[str, Any] |
     if not (last.is_file() and best.is_file() and (run_dir / "log.csv").is_file()):
         return None
     state = load_checkpoint(last)
-    if state["config"] != config_to_dict(cfg):
+    # the earlier config as today's schema reads it (a field added since then takes its default)
+    if config_to_dict(load_config(state["config"], PolicyExperimentConfig)) != config_to_dict(cfg):
         raise ValueError(f"cannot reuse {run_dir}: it was trained with another config than {cfg.name}'s")
     if state["step"] != cfg.train.steps:
         return None

@@ -154,13 +154,14 @@ TINY = [
 def test_a_tiny_run_trains_every_row_reuses_finished_runs_and_renders(tmp_path):
     pytest.importorskip("pybullet")
     pytest.importorskip("diffusers")
-    common = ["bench", "policy", "--tasks", "detour", "--kinds", "flow,mse,diffusion", "--episodes", "3",
+    common = ["bench", "policy", "--tasks", "detour", "--kinds", "flow,diffusion", "--episodes", "3",
               "--eval-episodes", "2", "--steps", "4", "--seeds", "2", "--seed-kinds", "flow",
-              "--temperatures", "1.0", "--latency-repeats", "2", *TINY]  # fmt: skip
+              "--equal-params-kinds", "diffusion", "--sweep-tasks", "", "--latency-repeats", "2",
+              *TINY]  # fmt: skip
     robo_flows(*common, "--out", str(tmp_path / "first"))
     first = read_result(tmp_path / "first" / "bench_policy.json")
     detour = first["results"]["tasks"]["detour"]
-    names = ["expert", "flow", "mse", "diffusion", "flow seed 1", "diffusion (equal params)"]
+    names = ["expert", "flow", "diffusion", "flow seed 1", "diffusion (equal params)"]
     assert list(detour["results"]) == names
     assert all(r["episodes"] == 2 for r in detour["results"].values())
     assert {r["seeds"][0] for r in detour["results"].values()} == {10**8}  # the same, paired episodes
@@ -168,11 +169,11 @@ def test_a_tiny_run_trains_every_row_reuses_finished_runs_and_renders(tmp_path):
     assert cost["steps"] == 4 and cost["params"] > cost["head_params"] > 0 and not cost["reused"]
     assert cost["best_step"] in (2, 4) and 0 < cost["time_to_best_s"] <= cost["train_s"]
     assert detour["seeds"]["flow"]["seeds"] == 2
-    assert list(first["results"]["latency"]) == ["flow", "mse", "diffusion", "diffusion (equal params)"]
-    assert "detour" in first["results"]["sweeps"]
-    for (benchmark, _), render in TABLES.items():
-        if benchmark == "policy":
-            assert render(first).count("\n") >= 2  # header, rule and at least one row
+    assert list(first["results"]["latency"]) == ["flow", "diffusion", "diffusion (equal params)"]
+    tables = {table: render(first) for (benchmark, table), render in TABLES.items() if benchmark == "policy"}
+    assert "| diffusion (equal params) |" in tables["success"] and "flow seed 1" not in tables["success"]
+    assert "| detour | flow | 2 |" in tables["seeds"] and "| detour | flow seed 1 |" in tables["cost"]
+    assert tables["latency"].count("\n") == 4 and tables["targets"].count("\n") >= 3
 
     robo_flows(*common, "--reuse", str(tmp_path / "first"), "--out", str(tmp_path / "again"))
     again = read_result(tmp_path / "again" / "bench_policy.json")["results"]["tasks"]["detour"]
