@@ -25,7 +25,7 @@ from robo_flows.benchmarks.flows_roundtrip import (
     round_trip_headers,
     round_trip_table,
 )
-from robo_flows.benchmarks.flows_speed import SPEED_METRICS, measure_speed, summary
+from robo_flows.benchmarks.flows_speed import SPEED_METRICS, cpu_summary, measure_speed, summary
 from robo_flows.benchmarks.harness import format_table, result_payload, write_result
 from robo_flows.flows import FLOW_KINDS
 from robo_flows.training.threads import set_threads
@@ -87,24 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_speed(args: argparse.Namespace, threads: list[int | None]) -> tuple[dict, dict, dict]:
-    """Per thread count and kind: raw timings (for the JSON), medians (for tables and targets), and the
-    1-minute load average as each thread count began (the machine may be shared)."""
+    """Per thread count and kind: raw wall and CPU timings (for the JSON), wall medians (for tables and
+    targets) and CPU-time medians, and the 1-minute load average as each thread count began (the machine
+    may be shared).  Returns ``(raw, medians, extra)`` with ``extra = {"cpu_medians", "load_avg_1m"}``."""
     arch = Architecture(args.features, args.context, args.layers, tuple(args.hidden), args.bins)
     raw: dict[str, dict] = {}
     medians: dict[str, dict] = {}
+    cpu_medians: dict[str, dict] = {}
     loads: dict[str, float] = {}
     for count in threads:
         key = f"threads={set_threads(count)}"
         loads[key] = os.getloadavg()[0]
         for kind in args.kinds:
             contenders = [build_contender(name, kind, arch, args.seed) for name in args.contenders]
-            timings = measure_speed(
+            timings, cpu = measure_speed(
                 contenders, args.features, args.context, args.batch, args.reps, args.calls, args.seed
             )
-            raw.setdefault(key, {})[kind] = timings
+            raw.setdefault(key, {})[kind] = {"wall": timings, "cpu_s": cpu}
             medians.setdefault(key, {})[kind] = summary(timings, args.batch)
+            cpu_medians.setdefault(key, {})[kind] = cpu_summary(cpu)
             print(f"  speed {key} {kind}: done", flush=True)
-    return raw, medians, loads
+    return raw, medians, {"cpu_medians": cpu_medians, "load_avg_1m": loads}
 
 
 def run_nll(args: argparse.Namespace) -> dict[str, dict[str, dict[str, dict[str, object]]]]:
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     settings["grad_clip"] = GRAD_CLIP
     start = time.perf_counter()
-    speed_raw, speed, loads = ({}, {}, {}) if args.skip_speed else run_speed(args, args.threads or [None])
+    speed_raw, speed, extra = ({}, {}, {}) if args.skip_speed else run_speed(args, args.threads or [None])
     set_threads(1 if args.threads else None)  # the NLL and round-trip parts run at 1 thread when asked
     nll = {} if args.skip_nll else run_nll(args)
     roundtrip = {} if args.skip_roundtrip else round_trip_table(args.kinds, seeds=(0, 1, 2))
@@ -243,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             "medians": speed,
             "timings": speed_raw,
             "targets": [c for c in checks if "nll" not in c["target"]],
-            "load_avg_1m": loads,
+            **extra,
         },
         "nll": {"nll": nll, "targets": [c for c in checks if "nll" in c["target"]]},
         "roundtrip": {"max_abs_error": roundtrip, "perturbations": list(PERTURBATIONS)},

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import torch
 
 from robo_flows.benchmarks.flows_contenders import Contender
-from robo_flows.benchmarks.harness import Timing, time_interleaved
+from robo_flows.benchmarks.harness import Timing, percentile, time_interleaved
 
 SPEED_METRICS: tuple[str, ...] = ("train_step_ms", "log_prob_per_s", "sample_b1_ms", "sample_b512_ms")
+WARMUP = 1  # untimed calls per contender after its cold call
 
 
 def _train_step(contender: Contender, x: torch.Tensor, c: torch.Tensor | None) -> Callable[[], None]:
@@ -35,6 +37,18 @@ def _no_grad(fn: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
+def _cpu_timed(fn: Callable[[], object], sink: list[float]) -> Callable[[], object]:
+    """``fn`` that appends the process CPU time of each call (seconds, all threads) to ``sink``."""
+
+    def run() -> object:
+        start = time.process_time()
+        out = fn()
+        sink.append(time.process_time() - start)
+        return out
+
+    return run
+
+
 def measure_speed(
     contenders: list[Contender],
     features: int,
@@ -43,12 +57,16 @@ def measure_speed(
     reps: int,
     calls: int,
     seed: int = 0,
-) -> dict[str, dict[str, Timing]]:
-    """``{metric: {contender: Timing}}`` for :data:`SPEED_METRICS`; contenders interleaved per metric.
+) -> tuple[dict[str, dict[str, Timing]], dict[str, dict[str, list[float]]]]:
+    """``({metric: {contender: Timing}}, {metric: {contender: CPU seconds per timed call}})`` for
+    :data:`SPEED_METRICS`; contenders interleaved per metric.
 
-    Timings are seconds per call; sampling draws one sample per context row (batch 1 and ``batch``);
+    Timings are wall seconds per call; sampling draws one sample per context row (batch 1 and ``batch``);
     unconditional flows draw 1 and ``batch`` samples.  ``log_prob_per_s`` is timed per call like the
-    others; :func:`summary` turns it into samples per second.
+    others; :func:`summary` turns it into samples per second.  The CPU times (``time.process_time``, the
+    cold and warm-up calls left out) are what a call costs the process whether or not a neighbour took the
+    core meanwhile: on a shared machine at one thread they estimate an idle core's wall time; at several
+    threads they add up every thread's time, spinning included.
     """
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, features, generator=generator)
@@ -60,9 +78,21 @@ def measure_speed(
         "sample_b1_ms": {k.name: _no_grad(lambda k=k: k.sample(c1, 1)) for k in contenders},
         "sample_b512_ms": {k.name: _no_grad(lambda k=k: k.sample(c, batch)) for k in contenders},
     }
+    timings: dict[str, dict[str, Timing]] = {}
+    cpu: dict[str, dict[str, list[float]]] = {}
+    for metric, tasks in tasks_by_metric.items():
+        sinks: dict[str, list[float]] = {name: [] for name in tasks}
+        timed = {name: _cpu_timed(fn, sinks[name]) for name, fn in tasks.items()}
+        timings[metric] = time_interleaved(timed, repeats=reps, calls=calls, warmup=WARMUP)
+        cpu[metric] = {name: sink[1 + WARMUP :] for name, sink in sinks.items()}
+    return timings, cpu
+
+
+def cpu_summary(cpu: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Median CPU milliseconds per call of each metric and contender."""
     return {
-        metric: time_interleaved(tasks, repeats=reps, calls=calls)
-        for metric, tasks in tasks_by_metric.items()
+        metric: {name: 1e3 * percentile(v, 50.0) for name, v in by_name.items()}
+        for metric, by_name in cpu.items()
     }
 
 

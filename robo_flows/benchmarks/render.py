@@ -381,17 +381,24 @@ def ablation_table(payload: dict[str, Any]) -> str:
 
 
 def flows_speed(payload: dict[str, Any]) -> str:
-    """Ours against zuko per thread count and kind: median training step (forward + backward + fused Adam)
-    and batch-1 sample in ms with their time ratios, and the time ratios of batch-``B`` log_prob and
-    sampling (< 1: ours faster); the load column is the 1-minute load average as that thread count began."""
+    """Ours against zuko per thread count and kind: median wall time of a training step (forward + backward
+    + fused Adam) and of a batch-1 sample with their time ratios, the same ratios in process CPU time
+    (where recorded), and the wall-time ratios of batch-``B`` log_prob and sampling (< 1: ours faster);
+    the load column is the 1-minute load average as that thread count began."""
     r = payload["results"]
     batch = payload["settings"]["batch"]
     loads = r.get("load_avg_1m", {})
+    cpu = r.get("cpu_medians", {})
+
+    def ratio(row: dict[str, float] | None) -> str:
+        return "-" if row is None else f"{row['robo_flows'] / row['zuko']:.2f}"
+
     rows = []
     for key, by_kind in r["medians"].items():
         for kind, m in by_kind.items():
             train, one = m["train_step_ms"], m["sample_b1_ms"]
             rate, big = m["log_prob_per_s"], m["sample_b512_ms"]
+            c = cpu.get(key, {}).get(kind, {})
             rows.append(
                 [
                     key.removeprefix("threads="),
@@ -399,17 +406,19 @@ def flows_speed(payload: dict[str, Any]) -> str:
                     kind,
                     _ms(train["robo_flows"]),
                     _ms(train["zuko"]),
-                    f"{train['robo_flows'] / train['zuko']:.2f}",
+                    ratio(train),
+                    ratio(c.get("train_step_ms")),
                     f"{one['robo_flows']:.3f}",
                     f"{one['zuko']:.3f}",
-                    f"{one['robo_flows'] / one['zuko']:.2f}",
+                    ratio(one),
+                    ratio(c.get("sample_b1_ms")),
                     f"{rate['zuko'] / rate['robo_flows']:.2f}",
-                    f"{big['robo_flows'] / big['zuko']:.2f}",
+                    ratio(big),
                 ]
             )
-    headers = ["threads", "load", "kind", "train step ms", "zuko ms", "ours / zuko"]
-    headers += ["batch-1 sample ms", "zuko ms", "ours / zuko", f"log_prob b{batch} ours / zuko"]
-    headers += [f"sample b{batch} ours / zuko"]
+    headers = ["threads", "load", "kind", "train step ms", "zuko ms", "ours / zuko", "(CPU time)"]
+    headers += ["batch-1 sample ms", "zuko ms", "ours / zuko", "(CPU time)"]
+    headers += [f"log_prob b{batch} ours / zuko", f"sample b{batch} ours / zuko"]
     return format_table(headers, rows, markdown=True)
 
 

@@ -99,8 +99,10 @@ def test_quick_benchmark_writes_the_tables_and_harness_json(tmp_path, capsys):
     medians = speed["results"]["medians"]["threads=1"]["realnvp"]
     assert set(medians["sample_b1_ms"]) == {"robo_flows", "zuko", "nflows"}
     assert all(v > 0 for v in medians["train_step_ms"].values())
-    raw = speed["results"]["timings"]["threads=1"]["realnvp"]["train_step_ms"]["zuko"]
-    assert len(raw["samples_ms"]) == 2
+    raw = speed["results"]["timings"]["threads=1"]["realnvp"]
+    assert len(raw["wall"]["train_step_ms"]["zuko"]["samples_ms"]) == 2
+    assert len(raw["cpu_s"]["train_step_ms"]["zuko"]) == 2  # the timed calls, cold and warm-up left out
+    assert speed["results"]["cpu_medians"]["threads=1"]["realnvp"]["sample_b1_ms"]["robo_flows"] > 0
     assert set(speed["results"]["load_avg_1m"]) == {"threads=1"}
     assert flows_speed(speed).splitlines()[2].startswith("| 1 | ")  # README's renderer reads this JSON
     nll = json.loads((tmp_path / "flows_nll.json").read_text())["results"]["nll"]
@@ -118,9 +120,10 @@ def test_speed_table_shows_time_ratios_per_thread_count_with_the_load():
         return {"train_step_ms": ms, "sample_b1_ms": ms, "log_prob_per_s": rate, "sample_b512_ms": ms}
 
     medians = {"threads=1": {"maf": metrics(5.0, 10.0)}, "threads=2": {"maf": metrics(6.0, 4.0)}}
-    results = {"medians": medians, "load_avg_1m": {"threads=1": 0.25, "threads=2": 1.5}}
+    cpu = {"threads=1": {"maf": {"train_step_ms": {"robo_flows": 3.0, "zuko": 12.0}}}}
+    results = {"medians": medians, "cpu_medians": cpu, "load_avg_1m": {"threads=1": 0.25, "threads=2": 1.5}}
     payload = result_payload("flows_speed", settings={"batch": 512}, results=results)
     header, _, one, two = flows_speed(payload).splitlines()
     assert "log_prob b512 ours / zuko" in header
-    assert one == "| 1 | 0.2 | maf | 5.00 | 10.00 | 0.50 | 5.000 | 10.000 | 0.50 | 0.50 | 0.50 |"
-    assert two == "| 2 | 1.5 | maf | 6.00 | 4.00 | 1.50 | 6.000 | 4.000 | 1.50 | 1.50 | 1.50 |"
+    assert one == "| 1 | 0.2 | maf | 5.00 | 10.00 | 0.50 | 0.25 | 5.000 | 10.000 | 0.50 | - | 0.50 | 0.50 |"
+    assert two == "| 2 | 1.5 | maf | 6.00 | 4.00 | 1.50 | - | 6.000 | 4.000 | 1.50 | - | 1.50 | 1.50 |"
