@@ -126,7 +126,8 @@ def _num(value: float | None, digits: int = 0) -> str:
 
 def policy_cost(payload: dict[str, Any]) -> str:
     """Per trained policy: parameters (encoder + head, head alone), training steps, wall time and rate, the
-    step its selection kept and the wall time at that step."""
+    step its selection kept and the wall time at that step; and one training step of every architecture
+    timed side by side (interleaved, p50), with the time to the best step at that rate (like for like)."""
     rows = []
     for task_name, task in payload["results"]["tasks"].items():
         for name, c in task.get("costs", {}).items():
@@ -140,9 +141,12 @@ def policy_cost(payload: dict[str, Any]) -> str:
                     _num(c["steps_per_s"], 1),
                     _num(c["best_step"]),
                     _num(c["time_to_best_s"]),
+                    _num(c.get("step_ms"), 1),
+                    _num(c.get("time_to_best_at_step_ms_s")),
                 ]
             )
     headers = ["task", "policy", "params (head)", "steps", "train s", "steps/s", "best step", "to best s"]
+    headers += ["step ms, interleaved", "to best at that step, s"]
     return format_table(headers, rows, markdown=True)
 
 

@@ -118,7 +118,10 @@ def test_targets_judge_the_flow_against_diffusion():
             "flow": _result(0.80, 0.40, ci=(0.71, 0.87)),
             "diffusion": _result(0.85, 0.45),  # better, but inside the flow's interval
         },
-        "costs": {"flow": {"time_to_best_s": 100.0}, "diffusion": {"time_to_best_s": 90.0}},
+        "costs": {
+            "flow": {"time_to_best_s": 100.0, "time_to_best_at_step_ms_s": 10.0},
+            "diffusion": {"time_to_best_s": 90.0, "time_to_best_at_step_ms_s": 20.0},
+        },  # the wall times of two runs at different loads disagree with the like-for-like estimate
     }
     pickplace = {
         "results": {"expert": _result(1.0), "flow": _result(0.6, ci=(0.5, 0.69)), "diffusion": _result(0.7)},
@@ -132,7 +135,8 @@ def test_targets_judge_the_flow_against_diffusion():
     checks = {name: met for name, met, _ in targets({"push": push, "pickplace": pickplace}, latency)}
     assert checks["push flow success >= diffusion's (within the intervals)"] is True
     assert checks["push flow smaller-mode share >= diffusion's"] is False
-    assert checks["push flow time to best <= diffusion's"] is False
+    assert checks["push flow time to best <= diffusion's (wall)"] is False
+    assert checks["push flow time to best <= diffusion's (at interleaved step times)"] is True
     assert checks["pickplace flow success >= diffusion's (within the intervals)"] is True  # pooled seeds
     assert checks["flow batch-1 p50 <= 1/30 of diffusion (equal params) (DDIM)"] is False
     assert checks["flow batch-1 p50 <= 1/30 of diffusion (DDIM)"] is True
