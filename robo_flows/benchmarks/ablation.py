@@ -5,7 +5,8 @@ the collector's DART-style noise), train the generic ``configs/flow.yaml`` as sh
 variants of ``CELLS``, each changing one setting (observation history, chunk length, replanning period,
 training length, model kind), and evaluate each on the same seeded episodes (``10**8 + seed + i``).  A cell
 whose folder already holds its ``cell.json`` is read back, not re-run, so an interrupted ablation goes on
-where it stopped; a cell that only changes sampling (``n_action_steps``) reuses its parent's checkpoint.
+where it stopped (``--assemble`` writes the result from the cells done, running none); a cell that only
+changes sampling (``n_action_steps``) reuses its parent's checkpoint.
 Writes ``OUT/ablation.json`` through the harness (machine, threads, settings, per-cell success with its
 Wilson interval, executed modes, training steps and wall time); ``robo_flows.benchmarks.render`` turns it
 into the table of docs/training.md.
@@ -156,6 +157,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", default="1", help="torch threads (a count or 'auto'; default 1)")
     parser.add_argument("--label", default=None, help="what kind of run this was, for the result's caption")
     parser.add_argument(
+        "--assemble",
+        action="store_true",
+        help="run nothing: write the result from the cells already in --out (the others left out)",
+    )
+    parser.add_argument(
         "--set",
         dest="extra",
         action="append",
@@ -188,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out / task
         out.mkdir(parents=True, exist_ok=True)
         demos, attrs = demo_file(task, out, args.demos)
+        todo = [c for c in cells if not args.assemble or (out / _folder(c.name) / CELL_FILE).is_file()]
         rows = {
-            c.name: run_cell(task, c, demos, out, args.eval_episodes, args.seed, args.extra) for c in cells
+            c.name: run_cell(task, c, demos, out, args.eval_episodes, args.seed, args.extra) for c in todo
         }
         results[task] = {"env": TASKS[task][0], "demos": attrs, "cells": rows}
         print(

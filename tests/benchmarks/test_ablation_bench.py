@@ -41,3 +41,6 @@ def test_tiny_ablation_runs_reuses_its_cells_and_renders(tmp_path):
     assert table[0].startswith("| cell | pickplace (2 demos, ") and len(table) == 4
     with pytest.raises(FileExistsError):
         main(["--out", str(out), "--cells", "base", *TINY])
+    (out / "ablation.json").unlink()
+    main(["--out", str(out), "--cells", "base,mse", "--assemble", *TINY])  # mse not run: left out
+    assert list(read_result(out / "ablation.json")["results"]["pickplace"]["cells"]) == ["base"]
