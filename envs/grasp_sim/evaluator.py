@@ -244,7 +244,7 @@ class GraspEvaluator:
         """Whether the open hand with its TCP at (R [3,3], t [3]) touches ``obj`` (no stepping)."""
         R, t = check_poses(R[None], t[None])
         self.load(obj)
-        touching = self._touching(R[0], t[0])
+        touching = self._touching(R[0], t[0], pybullet_quaternion(R[0]))
         self._restore_scene()
         return touching
 
@@ -256,17 +256,19 @@ class GraspEvaluator:
         self._restore_scene()
         return clear
 
-    def _path_clear(self, R: np.ndarray, t: np.ndarray) -> bool:
-        """Sweep the open hand from the pre-grasp to the grasp pose; False at the first contact."""
-        c = self.config
+    def _path_clear(self, R: np.ndarray, t: np.ndarray, q: tuple[float, ...] | None = None) -> bool:
+        """Sweep the open hand from the pre-grasp to the grasp pose; False at the first contact.  ``q``: R as
+        a PyBullet quaternion (converted once per sweep when not given: it costs more than a query)."""
+        c, q = self.config, pybullet_quaternion(R) if q is None else q
         return not any(
-            self._touching(R, t - back * R[:, 2])
+            self._touching(R, t - back * R[:, 2], q)
             for back in np.linspace(c.pregrasp, 0.0, c.approach_steps + 1)
         )
 
-    def _touching(self, R: np.ndarray, t: np.ndarray) -> bool:
-        """Place the open hand's TCP at (R, t) and report any contact with the object (no stepping)."""
-        self.place(R, t)
+    def _touching(self, R: np.ndarray, t: np.ndarray, q: tuple[float, ...]) -> bool:
+        """Place the open hand's TCP at (R, t) (``q``: R as a PyBullet quaternion) and report any contact
+        with the object (no stepping)."""
+        self.place(R, t, q)
         return len(self._p.getClosestPoints(self.hand, self._object, 0.0)) > 0
 
     def _restore_scene(self) -> None:
@@ -287,10 +289,11 @@ class GraspEvaluator:
                 force=self.config.finger_force,
             )
 
-    def place(self, R: np.ndarray, t: np.ndarray) -> None:
-        """Teleport the hand (and its constraint target) so its TCP is at (R, t)."""
+    def place(self, R: np.ndarray, t: np.ndarray, q: tuple[float, ...] | None = None) -> None:
+        """Teleport the hand (and its constraint target) so its TCP is at (R, t); ``q`` is R as a PyBullet
+        quaternion when the caller has it."""
         _, pos = hand_pose(R, t)
-        q = pybullet_quaternion(R)
+        q = pybullet_quaternion(R) if q is None else q
         self._p.resetBasePositionAndOrientation(self.hand, pos, q)
         self._p.changeConstraint(self._hold, pos, q, maxForce=self.config.hand_force)
 
@@ -301,10 +304,10 @@ class GraspEvaluator:
     def _trial(self, R: np.ndarray, t: np.ndarray, rng: np.random.Generator) -> bool:
         p, c = self._p, self.config
         self._reset()
-        if not self._path_clear(R, t):
+        q = pybullet_quaternion(R)
+        if not self._path_clear(R, t, q):
             return False
         p.setGravity(0, 0, 0)
-        q = pybullet_quaternion(R)
         _, goal = hand_pose(R, t)
         for j in self.fingers:
             p.setJointMotorControl2(

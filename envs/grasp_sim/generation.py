@@ -31,6 +31,7 @@ from robo_flows_envs.grasp_sim.objects import KINDS, describe, sample_primitives
 from robo_flows_envs.grasp_sim.point_clouds import POINTS, full_cloud, partial_cloud
 
 from robo_flows.data.grasp_file import write_grasp_file
+from robo_flows.errors import DataError
 
 
 def generate_grasp_dataset(
@@ -133,9 +134,17 @@ def label_mesh_object(job: MeshLabelJob) -> dict | None:
     }
 
 
-def mesh_objects(names: list[str]) -> list[MeshObject]:
-    """The named meshes at the dataset scale (``meshes.graspable_scale``, the one scaling rule)."""
-    return [graspable_scale(resolve_mesh(name)) for name in names]
+def mesh_objects(names: list[str]) -> tuple[list[MeshObject], list[str]]:
+    """The named meshes at the dataset scale (``meshes.graspable_scale``, the one scaling rule), and the
+    names left out because their file is broken (a ``DataError``: e.g. ``random_urdfs/168`` has NaN
+    vertices)."""
+    objects, broken = [], []
+    for name in names:
+        try:
+            objects.append(graspable_scale(resolve_mesh(name)))
+        except DataError:
+            broken.append(name)
+    return objects, broken
 
 
 def generate_mesh_dataset(

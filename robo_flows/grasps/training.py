@@ -12,9 +12,12 @@ from robo_flows.config.schema import GraspExperimentConfig
 from robo_flows.data.grasp_file import read_grasp_file
 from robo_flows.errors import DataError
 from robo_flows.grasps.dataset import GraspDataset, split_objects
-from robo_flows.grasps.model import GraspFlow
+from robo_flows.grasps.model import CLOUD_ENCODERS, GraspFlow
 from robo_flows.training import Trainer
 from robo_flows.training.rng import seed_everything
+
+YAW_TURNS = 8
+"""Yaw turns (45° apart) at which a model with fixed cloud features (BPS) sees each training cloud."""
 
 
 def build_grasp_datasets(cfg: GraspExperimentConfig) -> tuple[GraspDataset, GraspDataset, dict[str, Any]]:
@@ -23,14 +26,14 @@ def build_grasp_datasets(cfg: GraspExperimentConfig) -> tuple[GraspDataset, Gras
     train_objects, valid_objects = split_objects(
         data.num_objects, cfg.data.valid_fraction, cfg.data.split_seed
     )
-    view = cfg.data.view if cfg.model.encoder == "pointnet" else None
-    train = GraspDataset(data, train_objects, cfg.data.success_only, view)
+    view = cfg.data.view if cfg.model.encoder in CLOUD_ENCODERS else None
+    train = GraspDataset(data, train_objects, cfg.data.success_only, view, cfg.data.augment_yaw)
     valid = GraspDataset(data, valid_objects, cfg.data.success_only, view)
     if len(train) == 0:
         raise DataError(f"{cfg.data.path}: no training grasps (success_only={cfg.data.success_only})")
     if cfg.model.encoder == "descriptor" and data.descriptor_dim == 0:
         raise DataError(
-            f"{cfg.data.path} has no object descriptors (mesh objects): set model.encoder=pointnet"
+            f"{cfg.data.path} has no object descriptors (mesh objects): set model.encoder=pointnet or bps"
         )
     meta = {
         "descriptor_dim": data.descriptor_dim,
@@ -51,9 +54,11 @@ def grasp_trainer(cfg: GraspExperimentConfig, out_dir: str | Path) -> Trainer:
     model = GraspFlow(cfg.model, meta["descriptor_dim"])
     objects = meta["train_objects"]
     if model.uses_points:
-        conditions = train.clouds[objects]
+        model.fit_normalization(train.clouds[objects], train.translations, train.cloud_origins())
+        if model.fixed_features:  # encode each (cloud, yaw turn) once, not at every step
+            train.precompute(model.cloud_features, YAW_TURNS if cfg.data.augment_yaw else 1)
+            valid.precompute(model.cloud_features, 1)
     else:
-        conditions = torch.from_numpy(train.data.object_descriptor[objects])
-    model.fit_normalization(conditions, train.translations)
+        model.fit_normalization(torch.from_numpy(train.data.object_descriptor[objects]), train.translations)
     extra = {"kind": "grasp", "config": config_to_dict(cfg), "meta": meta}
     return Trainer(model, train, valid, cfg.train, out_dir, extra)
