@@ -32,7 +32,12 @@ from robo_flows.commands.output import claim_output
 from robo_flows.evaluation.actors import Actor, ExpertActor, PolicyActor
 from robo_flows.evaluation.latency import replanning_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
-from robo_flows.evaluation.plots import missing_paths_reason, plot_mode_histogram, plot_paths
+from robo_flows.evaluation.plots import (
+    missing_paths_reason,
+    plot_mode_histogram,
+    plot_paths,
+    scene_observations,
+)
 from robo_flows.evaluation.rollout import (
     EpisodeRecord,
     SuccessSignal,
@@ -109,7 +114,12 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     results["files"] = {
         "paths": plot_paths(
-            records, out / "paths.png", actor.name, layout=env.layout, footprints=env.footprints
+            records,
+            out / "paths.png",
+            actor.name,
+            layout=env.layout,
+            footprints=env.footprints,
+            scenes=scene_observations(env_id, env_kwargs, seeds),
         ).name,
         "modes": plot_mode_histogram(results["modes"], out / "modes.png", actor.name).name,
     }

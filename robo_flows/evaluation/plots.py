@@ -4,7 +4,7 @@ obstacles), and a mode histogram."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,25 +47,50 @@ def observation_part(obs: Any, layout: Mapping[str, int] | None, name: str) -> n
     return None
 
 
+CAMERA_KWARGS = ("obs_mode", "cameras", "camera_width", "camera_height")  # what "state" copies leave out
+
+
+def scene_observations(
+    env_id: str, env_kwargs: Mapping[str, Any] | None, seeds: Sequence[int]
+) -> list[np.ndarray] | None:
+    """For an env observed through cameras (``obs_mode`` "rgb" / "state+rgb", whose Dict need not hold the
+    goal or the obstacles): the first observation of each seed's episode in a copy of the env with
+    ``obs_mode="state"``, from which :func:`draw_scene` reads the scene.  An episode's start is a function
+    of its seed alone (the cameras draw no random numbers), so these are the scenes the episodes began in.
+    None for an env observed in state (its own first observations hold the scene)."""
+    kwargs = dict(env_kwargs or {})
+    if kwargs.get("obs_mode", "state") == "state":
+        return None
+    import gymnasium as gym
+
+    env = gym.make(env_id, **{k: v for k, v in kwargs.items() if k not in CAMERA_KWARGS})
+    try:
+        return [np.asarray(env.reset(seed=int(s))[0]) for s in seeds]
+    finally:
+        env.close()
+
+
 def draw_scene(
     ax: Any,
     records: list[EpisodeRecord],
     layout: Mapping[str, int] | None,
     footprints: Mapping[str, tuple[float, float]],
+    scenes: Sequence[Any] | None = None,
 ) -> None:
-    """Each episode's goal (the ``goal`` part of its first observation, a green star) and the top-down
-    footprint of each object in ``footprints`` (obs part holding its centre -> half extents in x and y),
-    light, so the spread over episodes shows."""
+    """Each episode's goal (the ``goal`` part of its first observation, or of ``scenes[i]`` where given, a
+    green star) and the top-down footprint of each object in ``footprints`` (obs part holding its centre ->
+    half extents in x and y), light, so the spread over episodes shows."""
     from matplotlib.patches import Rectangle
 
     goal_label, object_label = "goal", "obstacle / object at the start"
-    for r in records:
-        goal = observation_part(r.first_obs, layout, GOAL_PART)
+    firsts = [r.first_obs for r in records] if scenes is None else list(scenes)
+    for first in firsts:
+        goal = observation_part(first, layout, GOAL_PART)
         if goal is not None:
             ax.plot(goal[0], goal[1], "*", color="tab:green", markersize=7, alpha=0.7, label=goal_label)
             goal_label = None
         for name, (hx, hy) in footprints.items():
-            centre = observation_part(r.first_obs, layout, name)
+            centre = observation_part(first, layout, name)
             if centre is None:
                 continue
             box = Rectangle((centre[0] - hx, centre[1] - hy), 2 * hx, 2 * hy, alpha=0.15, label=object_label)
@@ -95,14 +120,16 @@ def plot_paths(
     title: str,
     layout: Mapping[str, int] | None = None,
     footprints: Mapping[str, tuple[float, float]] | None = None,
+    scenes: Sequence[Any] | None = None,
 ) -> Path:
     """Top-down (x, y) end-effector paths, one line per episode, coloured by mode; failures dashed; over
-    the scene (:func:`draw_scene`) read from the episodes' first observations with the env's ``layout`` and
-    ``footprints`` (the env's ``scene_footprints``; no objects drawn without them)."""
+    the scene (:func:`draw_scene`) read from the episodes' first observations (or ``scenes``, one per
+    record: :func:`scene_observations`) with the env's ``layout`` and ``footprints`` (the env's
+    ``scene_footprints``; no objects drawn without them)."""
     labels = sorted({r.mode or NO_MODE_LABEL for r in records})
     colours = _colours(labels)
     fig, ax = plt.subplots(figsize=(5, 5))
-    draw_scene(ax, records, layout, footprints or {})
+    draw_scene(ax, records, layout, footprints or {}, scenes)
     seen: set[str] = set()
     for r in records:
         if len(r.ee_path) == 0:

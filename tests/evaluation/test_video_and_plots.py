@@ -72,3 +72,29 @@ def test_scene_of_the_path_plot_comes_from_the_first_observations():
     goals = [line for line in ax.lines if line.get_marker() == "*"]
     assert len(goals) == 2 and goals[0].get_xdata()[0] == pytest.approx(0.66)
     plt.close(fig)
+
+
+def test_the_scene_of_an_image_policy_is_read_from_state_copies_of_its_episode_starts():
+    import gymnasium as gym
+
+    from robo_flows.evaluation.plots import scene_observations
+
+    assert scene_observations("RoboFlows/PandaDetour-v0", {}, [0]) is None  # state obs hold their scene
+    kwargs = {"obs_mode": "rgb", "cameras": ["agentview"], "camera_width": 16, "camera_height": 16}
+    scenes = scene_observations("RoboFlows/PandaDetour-v0", kwargs, [3, 4])
+    env = gym.make("RoboFlows/PandaDetour-v0", obs_mode="state+rgb", cameras=["agentview"])
+    try:
+        layout = env.unwrapped.obs_layout
+        for seed, scene in zip((3, 4), scenes, strict=True):
+            obs, _ = env.reset(seed=seed)  # the wall and goal this seed's episode starts with
+            for part in ("obstacle_pos", "goal"):
+                np.testing.assert_allclose(observation_part(scene, layout, part), obs[part], atol=1e-6)
+    finally:
+        env.close()
+    records = [
+        EpisodeRecord(s, True, "left", 3, np.zeros((4, 2)), first_obs={"ee_pos": np.zeros(3)}) for s in (3, 4)
+    ]
+    fig, ax = plt.subplots()
+    draw_scene(ax, records, layout, {"obstacle_pos": (0.015, 0.1)}, scenes)
+    assert len(ax.patches) == 2 and len([ln for ln in ax.lines if ln.get_marker() == "*"]) == 2
+    plt.close(fig)
