@@ -109,12 +109,12 @@ def spline_knots(
             f"spline parameters need a last axis of 3K - 1 (K >= 2 bins), got {tuple(params.shape)}"
         )
     bins = (size + 1) // 3
-    log_w = torch.log_softmax(soft_clamp(params[..., :bins], width_bound), dim=-1)
-    log_h = torch.log_softmax(log_w + soft_clamp(params[..., bins : 2 * bins], log_slope_bound), dim=-1)
+    # split, not three slices: its backward is one cat, where each slice's is a zero-filled full-size copy
+    raw_w, raw_v, raw_d = params.split([bins, bins, bins - 1], dim=-1)
+    log_w = torch.log_softmax(soft_clamp(raw_w, width_bound), dim=-1)
+    log_h = torch.log_softmax(log_w + soft_clamp(raw_v, log_slope_bound), dim=-1)
     log_slope = log_h - log_w
-    log_d = 0.5 * (log_slope[..., 1:] + log_slope[..., :-1]) + soft_clamp(
-        params[..., 2 * bins :], log_derivative_bound
-    )
+    log_d = 0.5 * (log_slope[..., 1:] + log_slope[..., :-1]) + soft_clamp(raw_d, log_derivative_bound)
     sizes = torch.stack([log_w, log_h]).exp() * (2.0 * bound)  # [2, ..., K]
     edges = torch.cumsum(sizes, dim=-1) - sizes - bound  # exclusive cumulative sum: sum_{j<k} size_j - B
     return SplineKnots(edges, sizes, F.pad(log_d.exp(), (1, 1), value=1.0))
