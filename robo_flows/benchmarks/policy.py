@@ -140,9 +140,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         action="append",
         default=[],
-        help="an earlier run folder of this benchmark (repeatable): its demos (the first folder's) and "
-        "finished training runs of the same configs are used instead of collecting and training again "
-        "(evaluation is redone)",
+        help="an earlier run folder of this benchmark (repeatable): its demos (the first folder's), finished "
+        "training runs of the same configs and their evaluations with the same episodes are used instead "
+        "of collecting, training and evaluating again",
     )
     parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
@@ -199,7 +199,11 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
         "force": True,
         "env_kwargs": env_kwargs,
     }
-    results = {"expert": evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)}
+    expert = _earlier_evaluation(
+        earlier[0] / "eval" / "expert" if earlier else None, "expert", args, env_kwargs
+    )
+    expert = expert or evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)
+    results = {"expert": expert}
     checkpoints, costs = {}, {}
     overrides = {cell.name: [*cell.overrides, *args.overrides] for cell in cells}
     # rows no earlier run has begun are trained first, so that an earlier run still training finishes
@@ -214,9 +218,13 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
         costs[cell.name] = {"preset": cell.preset, "overrides": list(cell.overrides)}
         costs[cell.name] |= parameter_counts(policy.model)
         costs[cell.name] |= training_cost(trained, Path(trained["run_dir"])) | {"reused": trained["reused"]}
-        actor = policy_actor(checkpoints[cell.name], name=cell.name)
-        results[cell.name] = evaluate(
-            actor, TASK_ENVS[task], out_dir=out / "eval" / cell.folder, num_envs=args.num_envs, **common
+        done = None if found is None else found.parents[1] / "eval" / cell.folder
+        results[cell.name] = (done and _earlier_evaluation(done, cell.name, args, env_kwargs)) or evaluate(
+            policy_actor(checkpoints[cell.name], name=cell.name),
+            TASK_ENVS[task],
+            out_dir=out / "eval" / cell.folder,
+            num_envs=args.num_envs,
+            **common,
         )
     order = ["expert", *(cell.name for cell in cells)]
     results, costs = {n: results[n] for n in order}, {n: costs[n] for n in order[1:]}
@@ -277,6 +285,28 @@ def _one_step(model: torch.nn.Module, batch: Any, train: Any) -> Callable[[], No
         optimizer.step()
 
     return step
+
+
+def _earlier_evaluation(
+    folder: Path | None, name: str, args: argparse.Namespace, env_kwargs: dict[str, Any]
+) -> dict[str, Any] | None:
+    """An earlier run's evaluation in ``folder`` (of the expert, or of a training run this run reuses) when
+    it is the one this run would make: the same actor name, episodes, seed, env kwargs and number of envs;
+    evaluation is seeded, so it would come out the same.  None otherwise."""
+    from robo_flows.evaluation.evaluate import RESULTS_FILE
+
+    path = None if folder is None else folder / RESULTS_FILE
+    if path is None or not path.is_file():
+        return None
+    r = json.loads(path.read_text())
+    same = (r["actor"], r["episodes"], r["seed"], r["env_kwargs"], r["num_envs"]) == (
+        name,
+        args.eval_episodes,
+        0,
+        env_kwargs,
+        min(args.num_envs, args.eval_episodes) if name != "expert" else 1,
+    )
+    return r | {"reused_from": str(path)} if same else None
 
 
 def _finished_in(
