@@ -62,6 +62,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     workspace_low = np.array([0.25, -0.35, 0.01])
     workspace_high = np.array([0.75, 0.35, 0.45])
     start_finger_width = 0.0
+    action_names: tuple[str, ...] = ("vx", "vy", "vz", "gripper")  # a task with another action overrides
     # obs part holding a box's centre -> its top-down half extents (m), for path plots of the scene
     scene_footprints: dict[str, tuple[float, float]] = {}
 
@@ -102,7 +103,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
             self.scene_pose, check_size("width", width), check_size("height", height)
         )
         self.obs_layout: dict[str, int] = {**ROBOT_PARTS, **self.task_parts}
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(self.action_names),), np.float32)
         self.sim = Sim(physics_timestep, physics_substeps)
         try:
             self.robot = Panda(self.sim.cid, detailed_meshes, self.sim.timestep)
@@ -174,13 +175,14 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
     def step(self, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         self._check_open("step")
         a = np.asarray(action, dtype=np.float64)
-        if a.shape != (4,):
-            raise ValueError(f"action must have shape (4,) = (vx, vy, vz, gripper), got shape {a.shape}")
+        if a.shape != self.action_space.shape:
+            raise ValueError(
+                f"action must have shape {self.action_space.shape} = ({', '.join(self.action_names)}), "
+                f"got shape {a.shape}"
+            )
         if not np.isfinite(a).all():
             raise ValueError(f"action must be finite, got {a}")
-        a = np.clip(a, -1.0, 1.0)
-        target = np.clip(self.ee_pos + MAX_EE_STEP * a[:3], self.workspace_low, self.workspace_high)
-        self.robot.command(target, (a[3] + 1.0) / 2.0 * MAX_FINGER_WIDTH)
+        self._command(np.clip(a, -1.0, 1.0))
         self.sim.step()
         self._read_state()
         self._track()
@@ -191,6 +193,12 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         if self.mode_names:
             info["mode"] = self._executed_mode()
         return self._obs(), float(self._reward()), terminated, False, info
+
+    def _command(self, a: np.ndarray) -> None:
+        """Send action ``a`` (in [-1, 1]) to the robot: the EE position target and finger opening of the
+        module docstring.  A task with another action (``action_names``) overrides this."""
+        target = np.clip(self.ee_pos + MAX_EE_STEP * a[:3], self.workspace_low, self.workspace_high)
+        self.robot.command(target, (a[3] + 1.0) / 2.0 * MAX_FINGER_WIDTH)
 
     def render(self) -> np.ndarray | None:
         """``uint8 [height, width, 3]`` from pybullet's TinyRenderer when ``render_mode="rgb_array"``."""

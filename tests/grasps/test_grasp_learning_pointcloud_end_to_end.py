@@ -1,5 +1,6 @@
 """A tiny run of the point-cloud pipeline through the command line: mesh grasps with clouds, a short
-training, evaluation on a held-out mesh from full and partial views, and grasps for a user's mesh file."""
+training, evaluation on a held-out mesh from full and partial views, one pick episode per picker in
+RoboFlows/PandaPickObject-v0, and grasps for a user's mesh file."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def test_mesh_grasps_train_eval_and_sample(tmp_path):
             assert 0.0 <= results[view][key] <= 1.0
         for key in ("coverage_2cm_15deg", "emd", "nll", "samples_per_s"):
             assert key in results[view]
+
+    pick = ["grasps", "pick", "--checkpoint", str(checkpoint), "--episodes", "1", "--candidates", "8",
+            "--seed", "2", "--out", str(tmp_path / "pick")]  # fmt: skip
+    assert main(pick) == 0
+    picked = json.loads((tmp_path / "pick" / "results.json").read_text())
+    for name in ("flow", "antipodal"):
+        (episode,) = picked[name]["per_episode"]
+        assert picked[name]["success_rate"] == float(episode["success"])
+        assert 1 <= episode["candidates_checked"] <= 8 and episode["steps"] >= 1
+    assert picked["antipodal"]["per_episode"][0]["object"] == picked["flow"]["per_episode"][0]["object"]
 
     mesh_file = tmp_path / "box_mm.stl"
     trimesh.creation.box(extents=(40.0, 60.0, 100.0)).export(mesh_file)  # millimetres
