@@ -123,3 +123,46 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     print(f"wrote {write_result(args.out, payload)}")
     return 0
+
+
+# --- point-cloud grasps on held-out meshes and the pick task -------------------------------------------
+POINTCLOUD_KEYS = ("success_rate", "top_decile_success_rate", "baseline_success_rate", "coverage_2cm_15deg",
+                   "emd", "nll", "samples_per_s", "objects")  # fmt: skip
+
+
+def pointcloud_payload(
+    evaluation: dict[str, Any], pick: dict[str, Any], provenance: dict[str, Any], label: str
+) -> dict[str, Any]:
+    """The ``grasps_pointcloud`` result: the per-view headline of a ``grasps eval --objects held-out``
+    results.json (``evaluation``), the success of each picker of a ``grasps pick`` results.json (``pick``,
+    without its per-episode rows) and ``provenance`` (how the data was made and the model trained)."""
+    views = {
+        v: {k: evaluation[v][k] for k in POINTCLOUD_KEYS} for v in ("full", "partial") if v in evaluation
+    }
+    pickers = {name: {k: v for k, v in pick[name].items() if k != "per_episode"}
+               for name in ("flow", "antipodal") if name in pick}  # fmt: skip
+    for name, r in pickers.items():
+        r["episodes"] = len(pick[name]["per_episode"])
+    settings = {**provenance, "eval_seed": evaluation["seed"], "pick_seed": pick["seed"],
+                "pick_objects": pick["objects"], "pick_candidates": pick["candidates"],
+                "threads": 1}  # fmt: skip
+    return result_payload(
+        "grasps_pointcloud", settings=settings, label=label,
+        results={"views": views, "eval_objects": evaluation["objects"], "pick": pickers},
+    )  # fmt: skip
+
+
+def assemble_pointcloud(argv: list[str] | None = None) -> int:
+    """``python -m robo_flows.benchmarks.grasps EVAL.json PICK.json PROVENANCE.json OUT.json LABEL``."""
+    import json
+    import sys
+
+    eval_path, pick_path, provenance_path, out, label = sys.argv[1:] if argv is None else argv
+    read = [json.loads(Path(path).read_text()) for path in (eval_path, pick_path, provenance_path)]
+    payload = pointcloud_payload(*read, label)
+    print(f"wrote {write_result(out, payload)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(assemble_pointcloud())
