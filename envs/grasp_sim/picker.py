@@ -28,6 +28,7 @@ from robo_flows_envs.grasp_sim.gripper import check_poses
 from robo_flows_envs.tasks.base import MAX_EE_STEP
 from robo_flows_envs.tasks.pick_object import EE_FROM_TCP, MAX_ROT_STEP
 
+from robo_flows.errors import EnvError
 from robo_flows.geometry.so3 import log_map
 
 PREGRASP = 0.10
@@ -142,10 +143,16 @@ class GraspPicker:
 def pick_episode(env, picker: GraspPicker, seed: int, frames: list | None = None) -> dict:
     """One episode of ``env`` (a ``PandaPickObject`` env) reset with ``seed``, executed by ``picker``
     (planned from a generator seeded by ``seed``).  Appends ``env.render()`` frames to ``frames`` when given.
-    Returns {"seed", "object", "success", "grasp_found", "candidates_checked", "steps"}."""
+    Returns {"seed", "object", "success", "grasp_found", "candidates_checked", "steps", "error"}: an
+    episode whose planning fails (``EnvError``, e.g. the camera saw nothing of the object) is a failure
+    with no step taken and the error's message."""
     env.reset(seed=seed)
-    picker.plan(env, np.random.default_rng(seed))
-    info, steps, done = {"is_success": False}, 0, False
+    error = None
+    try:
+        picker.plan(env, np.random.default_rng(seed))
+    except EnvError as exc:
+        picker.grasp, error = None, str(exc)
+    info, steps, done = {"is_success": False}, 0, picker.grasp is None
     while not done:
         if frames is not None:
             frames.append(env.render())
@@ -159,4 +166,5 @@ def pick_episode(env, picker: GraspPicker, seed: int, frames: list | None = None
         "grasp_found": picker.grasp is not None,
         "candidates_checked": picker.checked,
         "steps": steps,
+        "error": error,
     }
