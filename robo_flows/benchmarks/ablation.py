@@ -57,7 +57,7 @@ CELLS: tuple[Cell, ...] = (
     Cell("base", overrides=BASE),
     Cell("obs_horizon=1", overrides=(*BASE, "data.obs_horizon=1")),
     Cell(
-        "action_horizon=2, n_action_steps=1",
+        "action_horizon=2 n_action_steps=1",
         overrides=(*BASE, "data.action_horizon=2", "sampling.n_action_steps=1"),
     ),
     Cell("n_action_steps=1", parent="base", sampling=(("n_action_steps", 1),)),
