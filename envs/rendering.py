@@ -329,7 +329,7 @@ def render_hull(mesh: str | Path, k: int = HULL_VERTICES) -> str:
     of the source and ``k``).
 
     TinyRenderer's cost per frame grows with the triangles drawn (~0.25 us each, vertex shading and
-    set-up, whatever their size on screen): the Panda's collision hulls hold 3.5k triangles, a third of
+    set-up, whatever their size on screen): the Panda's collision meshes hold 3.5k triangles, a third of
     an 84 x 84 frame; their 32-vertex hulls hold 560 in all and look the same at that size."""
     source = Path(mesh).read_bytes()
     digest = hashlib.sha256(source + f"|hull{k}|v{HULL_FORMAT}".encode()).hexdigest()[:16]

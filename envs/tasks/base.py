@@ -85,7 +85,7 @@ class PandaTaskEnv(gym.Env[np.ndarray, np.ndarray], ABC):
         physics_substeps: int | None = None,
     ) -> None:
         """``width``/``height``: ``render()`` frame size (pixels); ``detailed_meshes``: draw the Panda with
-        its full visual meshes (slow to render) instead of its collision hulls (``robots.panda.urdf_path``);
+        its full visual meshes (slow to render) instead of its render hulls (``robots.panda.urdf_path``);
         ``obs_mode``, ``cameras``, ``camera_width``/``camera_height``: the observation (module docstring);
         ``physics_timestep``/``physics_substeps``: the physics step and steps per 0.04 s control period,
         whose product must be 0.04 s (default 0.01 x 4; ``sim.physics_settings``).  Bad values raise
