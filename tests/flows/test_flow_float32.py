@@ -71,14 +71,15 @@ def test_float32_round_trip_at_strong_perturbation_is_limited_by_conditioning(ki
 
 @pytest.mark.parametrize("kind", FLOW_KINDS)
 def test_float32_round_trip_no_worse_than_zuko_on_the_same_draws(kind):
-    """Every perturbation of the issue (0.05 to 0.3), with and without context: ours errs at most as much as
-    zuko's flow of the same size under the same perturbation noise and inputs (below 2e-5 both count as
-    exact).  The table also carries our storage floor and both condition numbers."""
+    """Every perturbation of the issue (0.05 to 0.3), with and without context: wherever ours misses the
+    1e-4 target, zuko's flow of the same size, under the same perturbation noise and inputs, misses it by at
+    least as much (below the target the two differ by rounding noise).  The table also carries our storage
+    floor, which never exceeds our error by much, and both condition numbers."""
     pytest.importorskip("zuko")
     table = round_trip_table([kind], seeds=(0, 1), samples=512)
     for ctx, by_scale in table[kind].items():
         for scale, cell in by_scale.items():
             ours, zuko = cell["error"]["robo_flows"], cell["error"]["zuko"]
-            assert ours <= max(zuko, 2e-5), (ctx, scale, cell)
+            assert ours <= max(zuko, 1e-4), (ctx, scale, cell)
             assert cell["floor"]["robo_flows"] <= ours * 4 + 1e-6, (ctx, scale, cell)
             assert cell["cond"]["robo_flows"] >= 1.0 and cell["cond"]["zuko"] >= 1.0
