@@ -149,7 +149,8 @@ TINY = [
     "--set", "model.hidden_features=[16,16]", "--set", "model.encoder_hidden=[16]",
     "--set", "model.context_features=16", "--set", "model.monitor_steps=5",
     "--set", "model.unet.down_dims=[8,16]", "--set", "model.unet.time_embed_dim=8",
-    "--set", "model.unet.n_groups=4", "--set", "train.batch_size=8", "--set", "train.valid_every=2",
+    "--set", "model.unet.n_groups=4", "--set", "model.diffusion.inference_steps=2",
+    "--set", "train.batch_size=8", "--set", "train.valid_every=2",
     "--set", "train.checkpoint_every=0", "--set", "train.log_every=1",
 ]  # fmt: skip
 
