@@ -54,7 +54,9 @@ def test_mesh_grasps_train_eval_and_sample(tmp_path):
     for name in ("flow", "antipodal"):
         (episode,) = picked[name]["per_episode"]
         assert picked[name]["success_rate"] == float(episode["success"])
-        assert 1 <= episode["candidates_checked"] <= 8 and episode["steps"] >= 1
+        assert 1 <= episode["candidates_checked"] <= 8
+        # a tiny flow may propose no reachable grasp: then the episode fails without a step
+        assert episode["steps"] >= 1 if episode["grasp_found"] else episode["steps"] == 0
     assert picked["antipodal"]["per_episode"][0]["object"] == picked["flow"]["per_episode"][0]["object"]
 
     mesh_file = tmp_path / "box_mm.stl"
