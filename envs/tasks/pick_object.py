@@ -164,6 +164,9 @@ class PandaPickObjectEnv(PandaTaskEnv):
         lowest = p.getAABB(self.object_uid, physicsClientId=cid)[0][2] - 1.0
         xy = self._uniform(PLACE_LOW, PLACE_HIGH)
         self.sim.set_pose(self.object_uid, (*xy, 0.002 - lowest), orn)
+        # motor targets are not part of the saved state: hold the arm at the start while the object settles,
+        # or it would sweep toward where the last episode left its targets
+        self.robot.reset(START, self.start_finger_width)
         for _ in range(SETTLE_PERIODS):
             self.sim.step()
         self.rest_height = float(p.getBasePositionAndOrientation(self.object_uid, physicsClientId=cid)[0][2])
@@ -248,6 +251,9 @@ class PandaPickObjectEnv(PandaTaskEnv):
         whose first hit is the object (a segmented depth image) are back-projected, then ``n`` are kept by
         farthest-point subsampling (with replacement when fewer were seen)."""
         self._check_open("object_cloud")
+        # resets teleport the arm without moving its collision objects: refresh them, or rays meet the arm
+        # where the last episode left it
+        p.performCollisionDetection(physicsClientId=self.sim.cid)
         forward = CAMERA_TARGET - CAMERA_EYE
         distance = float(np.linalg.norm(forward))
         forward /= distance

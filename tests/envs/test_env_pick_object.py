@@ -99,6 +99,22 @@ def test_depth_camera_sees_only_the_object_surface(make_env):
         assert ((cloud - centre) @ (eye - centre) > -0.01).mean() > 0.9  # the side facing the camera
 
 
+def test_a_reset_does_not_depend_on_where_the_last_episode_left_the_arm(make_env):
+    env = make_env(ENV, objects=FEW)
+    env.reset(seed=3)
+    u = env.unwrapped
+    _, pos = u.object_pose()
+    u.robot.reset(pos + np.array([0.03, 0.0, 0.04]), 0.08)  # the hand just above the object, camera side
+    u.sim.step()  # collision objects move there
+    env.reset(seed=3)  # the arm is teleported back to its start
+    fresh = make_env(ENV, objects=FEW)
+    fresh.reset(seed=3)
+    np.testing.assert_array_equal(
+        u.object_cloud(np.random.default_rng(0), 256),
+        fresh.unwrapped.object_cloud(np.random.default_rng(0), 256),
+    )
+
+
 def test_reachability_refuses_grasps_under_the_table_and_keeps_the_state(make_env):
     env = make_env(ENV, objects=["box:0.04,0.05,0.06"])
     obs, _ = env.reset(seed=0)
