@@ -9,6 +9,7 @@ ones.  Demonstrations use seeds ``0 .. episodes-1``, evaluation episodes ``10**8
 from __future__ import annotations
 
 import csv
+import os
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,8 +111,12 @@ def finished_run(run_dir: Path, cfg: PolicyExperimentConfig) -> dict[str, Any] |
     if not (last.is_file() and best.is_file() and (run_dir / "log.csv").is_file()):
         return None
     state = load_checkpoint(last)
-    # the earlier config as today's schema reads it (a field added since then takes its default)
-    if config_to_dict(load_config(state["config"], PolicyExperimentConfig)) != config_to_dict(cfg):
+    # the earlier config as today's schema reads it (a field added since then takes its default), the demo
+    # file by its real path (a link to it is the same data)
+    then, now = config_to_dict(load_config(state["config"], PolicyExperimentConfig)), config_to_dict(cfg)
+    for c in (then, now):
+        c["data"]["path"] = os.path.realpath(c["data"]["path"])
+    if then != now:
         raise ValueError(f"cannot reuse {run_dir}: it was trained with another config than {cfg.name}'s")
     if state["step"] != cfg.train.steps:
         return None
