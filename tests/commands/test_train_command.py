@@ -87,7 +87,7 @@ BAD_SETTINGS = {
     "zero learning rate": (["train.lr=0"], "train.lr must be a finite number > 0"),
     "NaN temperature": (["sampling.temperature=nan"], "sampling.temperature"),
     "chunk shorter than the receding horizon": (["sampling.n_action_steps=3"], "exceeds data.action_horizon"),
-    "unknown key": (["train.stepz=3"], "valid keys of train: steps, batch_size"),
+    "unknown key": (["train.stepz=3"], "valid keys of train: steps, epochs, batch_size"),
 }
 
 
