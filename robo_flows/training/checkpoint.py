@@ -8,8 +8,10 @@ holding anything else is refused, never loaded with the unpickler's safety off.
 
 Each fact is stored once: the config in ``config``, the model's statistics (normalizers, action box) in its
 weights (``model``, and the averaged copy of the same model in ``ema``), the shapes and data provenance in
-``meta``.  Format version 2 (this one) dropped version 1's second copies (a ``normalizer`` section and the
-action box in ``meta``) and models the flow policy's actions in raw units; version 1 files are refused.
+``meta``.  Format version 2 dropped version 1's second copies (a ``normalizer`` section and the action box in
+``meta``) and models the flow policy's actions in raw units.  Format version 3 (this one) holds the same keys;
+its affine flow layers map ``y = x exp(s) + t`` where version 2's mapped ``y = (x - m) exp(s)``, so a
+version 2 flow's weights would load into a different density: version 1 and 2 files are refused (retrain).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 from robo_flows.atomic import atomic_write
 from robo_flows.errors import CheckpointError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CHECKPOINT_KINDS: tuple[str, ...] = ("policy", "grasp")
 
 

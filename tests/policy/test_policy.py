@@ -13,7 +13,7 @@ from policy_toys import LAYOUT, TOY_BOX, make_model
 from robo_flows.config import PolicyExperimentConfig, load_config
 from robo_flows.policy import FlowPolicy
 from robo_flows.policy.loading import load_policy_model
-from robo_flows.training import CheckpointError, load_checkpoint, save_checkpoint
+from robo_flows.training import FORMAT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
 
 OBS_DIM = sum(LAYOUT.values())
 
@@ -211,7 +211,7 @@ def test_flow_checkpoint_keeps_its_chain_in_step_with_the_stored_statistics(toy_
 
 def test_a_pickled_checkpoint_is_refused_as_unsafe_without_advice_to_turn_safety_off(tmp_path):
     path = tmp_path / "pickled.pt"
-    torch.save({"format_version": 2, "kind": "policy", "payload": Pickled()}, path)
+    torch.save({"format_version": FORMAT_VERSION, "kind": "policy", "payload": Pickled()}, path)
     with pytest.raises(CheckpointError) as info:
         FlowPolicy.from_checkpoint(path)
     message = str(info.value)

@@ -45,8 +45,10 @@ def test_corrupt_and_truncated_files_are_checkpoint_errors(tmp_path):
         load_checkpoint(truncated)
 
 
-def test_other_format_version_kind_or_content_are_refused(tmp_path):
-    v = FORMAT_VERSION + 1
+@pytest.mark.parametrize("v", [2, FORMAT_VERSION + 1])
+def test_other_format_version_kind_or_content_are_refused(tmp_path, v):
+    # format 2 flows used the location-first affine map y = (x - m) exp(s): their weights would load into
+    # today's y = x exp(s) + t and describe another density, silently; they must be refused (retrain)
     with pytest.raises(
         CheckpointError, match=f"format_version {v}; this robo_flows reads format_version {FORMAT_VERSION}"
     ):
