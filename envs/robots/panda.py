@@ -126,8 +126,9 @@ class Panda:
 
     def ik(self, ee_position: Sequence[float], orientation: Sequence[float] = EE_DOWN) -> list[float]:
         """Joint positions (7 arm + 2 fingers) that put the EE at ``ee_position`` with ``orientation`` (xyzw;
-        default pointing down), starting from the current joint state.  The null space is pulled towards ``HOME`` turned to face the target
-        (joint 1 = atan2(y, x)), so the elbow stays in the vertical plane through the EE, not beside it."""
+        default pointing down), starting from the current joint state.  The null space is pulled towards
+        ``HOME`` turned to face the target (joint 1 = atan2(y, x)), so the elbow stays in the vertical plane
+        through the EE, not beside it."""
         self._rest[0] = float(np.arctan2(ee_position[1], ee_position[0]))
         return p.calculateInverseKinematics(
             self.uid,
