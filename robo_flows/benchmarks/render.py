@@ -489,7 +489,13 @@ def render_block(results_dir: Path, file: str, table: str) -> str:
     if key not in TABLES:
         known = sorted(f"{b}/{t}" for b, t in TABLES)
         raise KeyError(f"no table {table!r} for benchmark {payload['benchmark']!r} (known: {known})")
-    return f"{caption(f'benchmarks/results/{file}.json', payload)}\n\n{TABLES[key](payload)}\n"
+    rendered = TABLES[key](payload)
+    if len(rendered.splitlines()) <= 2:  # a Markdown header and its rule, no row
+        raise ValueError(
+            f"results:{file}/{table}: benchmarks/results/{file}.json holds no rows for this table "
+            "(the run did not measure it); rerun the benchmark with it or remove the block"
+        )
+    return f"{caption(f'benchmarks/results/{file}.json', payload)}\n\n{rendered}\n"
 
 
 def render_text(text: str, results_dir: Path) -> str:

@@ -77,6 +77,9 @@ def test_missing_result_or_table_is_named(tmp_path: Path):
     write_result(tmp_path / "policy.json", _policy_payload())
     with pytest.raises(KeyError, match="no table 'speed' for benchmark 'policy'"):
         render_text("<!-- results:policy/speed -->\n<!-- /results -->", tmp_path)
+    # a table the run did not measure (no sweep in this result) is refused, not rendered as a bare header
+    with pytest.raises(ValueError, match="results:policy/sweep: .* holds no rows"):
+        render_text("<!-- results:policy/sweep -->\n<!-- /results -->", tmp_path)
 
 
 def test_committed_results_are_small_harness_documents():
