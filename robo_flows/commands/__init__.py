@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "robo_flows.commands.convert",
         "convert demonstrations between robomimic HDF5 and LeRobot v3.0 folders",
     ),
+    "merge": ("robo_flows.commands.merge", "merge robomimic HDF5 demo files of one env into one file"),
 }
 
 # What bad input raises; everything else is a bug and keeps its traceback.

@@ -55,8 +55,11 @@ __all__ = [
     "DemoFile",
     "DemoRecord",
     "Episode",
+    "DemoLayout",
+    "DemoSpec",
     "default_obs_keys",
     "read_demo_file",
+    "read_demo_layout",
     "write_demo_file",
 ]
 
@@ -374,6 +377,74 @@ def _write_record(
     group.attrs["num_samples"] = steps
     for key, value in record.attrs.items():
         group.attrs[key] = value
+
+
+@dataclass
+class DemoSpec:
+    """One demo's layout, from HDF5 metadata only: steps, per-step ``(shape, dtype)`` of each obs key (file
+    order) and of the actions."""
+
+    name: str
+    steps: int
+    obs: dict[str, tuple[tuple[int, ...], str]]
+    actions: tuple[tuple[int, ...], str]
+
+
+@dataclass
+class DemoLayout:
+    """What a demo file holds without reading its arrays: ``env_args``, the ``data`` attrs (``total`` and
+    ``env_args`` left out), the ``mask/`` splits and each demo's :class:`DemoSpec` in demo order."""
+
+    path: str
+    env_args: dict[str, Any]
+    attrs: dict[str, Any]
+    masks: dict[str, list[str]]
+    demos: list[DemoSpec]
+
+
+def read_demo_layout(path: str | Path) -> DemoLayout:
+    """The layout of every demo of ``path`` (metadata only: no array is read, no frame decoded).
+
+    Checks what a reader or a copy needs: each demo has ``obs`` and ``actions``, every obs dataset has as
+    many steps as the actions, and ``mask/`` names only demos of the file.  FileNotFoundError for a missing
+    file; DataError naming the file otherwise (not HDF5, missing parts, unreadable metadata).
+    """
+    path = str(path)
+    try:
+        with h5py.File(_open_check(path), "r") as f:
+            data = f[DATA_GROUP]
+            env_args = _parse_env_args(data, path)
+            attrs = {k: _attr_value(v) for k, v in data.attrs.items() if k not in ("env_args", "total")}
+            names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
+            if not names:
+                raise DataError(f"{path}: the 'data' group holds no demos")
+            demos = [_demo_spec(data[name], name, path) for name in names]
+            masks = {}
+            if MASK_GROUP in f:
+                masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+    except (OSError, KeyError, RuntimeError) as exc:  # h5py's errors of a damaged file
+        raise DataError(f"{path}: cannot read the demo file (damaged or truncated?): {exc}") from exc
+    for split, listed in masks.items():
+        unknown = sorted(set(listed) - set(names), key=_demo_order)
+        if unknown:
+            raise DataError(f"{path}: mask/{split} names demos that are not in the file: {unknown[:5]}")
+    return DemoLayout(path=path, env_args=env_args, attrs=attrs, masks=masks, demos=demos)
+
+
+def _demo_spec(demo: h5py.Group, name: str, path: str) -> DemoSpec:
+    for part in ("actions", "obs"):
+        if part not in demo:
+            raise DataError(f"{path}: demo {name!r} has no {part!r}; it holds {sorted(demo.keys())}")
+    actions = demo["actions"]
+    steps = len(actions)
+    if steps == 0:
+        raise DataError(f"{path}: demo {name!r} is empty")
+    obs = {}
+    for key, ds in demo["obs"].items():
+        if len(ds) != steps:
+            raise DataError(f"{path}: demo {name!r} has {len(ds)} steps of obs/{key} but {steps} actions")
+        obs[key] = (tuple(int(s) for s in ds.shape[1:]), str(ds.dtype))
+    return DemoSpec(name, steps, obs, (tuple(int(s) for s in actions.shape[1:]), str(actions.dtype)))
 
 
 def read_demo_records(
