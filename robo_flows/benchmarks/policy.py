@@ -140,9 +140,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         action="append",
         default=[],
-        help="an earlier run folder of this benchmark (repeatable): its demos (the first folder's), finished "
-        "training runs of the same configs and their evaluations with the same episodes are used instead "
-        "of collecting, training and evaluating again",
+        help="an earlier run folder of this benchmark (repeatable): per task, the demos of the first folder "
+        "that has them, finished training runs of the same configs and their evaluations with the same "
+        "episodes are used instead of collecting, training and evaluating again (so runs of one task "
+        "each can be assembled into one result)",
     )
     parser.add_argument("--label", default=None, help="what kind of run this is, kept in the JSON")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_policy"), help="output folder")
@@ -185,8 +186,10 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
     episodes = default_episodes if args.episodes is None else args.episodes
     env_kwargs = OBS_ENV_KWARGS[args.obs] | args.env_kwargs
     earlier = [folder / task for folder in args.reuse]
-    if earlier and (earlier[0] / DEMOS_FILE).is_file():
-        demos, demo_seeds = earlier[0] / DEMOS_FILE, range(DEMO_SEED, DEMO_SEED + episodes)
+    # the first earlier run that collected this task's demos (runs of one task each can be reused together)
+    source = next((f for f in earlier if (f / DEMOS_FILE).is_file()), None)
+    if source is not None:
+        demos, demo_seeds = source / DEMOS_FILE, range(DEMO_SEED, DEMO_SEED + episodes)
         summary = {"reused": str(demos), "kept": _demo_count(demos)}
     else:
         demos, summary, demo_seeds = collect(
@@ -200,7 +203,7 @@ def run_task(task: str, cells: list[Cell], args: argparse.Namespace) -> dict[str
         "env_kwargs": env_kwargs,
     }
     expert = _earlier_evaluation(
-        earlier[0] / "eval" / "expert" if earlier else None, "expert", args, env_kwargs
+        source / "eval" / "expert" if source is not None else None, "expert", args, env_kwargs
     )
     expert = expert or evaluate(expert_actor(), TASK_ENVS[task], out_dir=out / "eval" / "expert", **common)
     results = {"expert": expert}

@@ -180,7 +180,11 @@ def test_a_tiny_run_trains_every_row_reuses_finished_runs_and_renders(tmp_path):
     assert "| detour | flow | 2 |" in tables["seeds"] and "| detour | flow seed 1 |" in tables["cost"]
     assert tables["latency"].count("\n") == 4 and tables["targets"].count("\n") >= 3
 
-    robo_flows(*common, "--reuse", str(tmp_path / "first"), "--out", str(tmp_path / "again"))
+    other = tmp_path / "other_task_run"  # an earlier run without this task's demos comes first
+    (other / "reach").mkdir(parents=True)
+    robo_flows(
+        *common, "--reuse", str(other), "--reuse", str(tmp_path / "first"), "--out", str(tmp_path / "again")
+    )
     again = read_result(tmp_path / "again" / "bench_policy.json")["results"]["tasks"]["detour"]
     assert all(c["reused"] for c in again["costs"].values())  # nothing was trained a second time
     timed = ("step_ms", "time_to_best_at_step_ms_s")  # step times are measured again by every run
