@@ -175,6 +175,8 @@ class FlowMatchingConfig:
 
 
 IMAGE_NETS: tuple[str, ...] = ("resnet18", "small")
+IMAGE_AUGMENTS: tuple[str, ...] = ("crop", "shift", "none")
+DEFAULT_CROP = 0.9
 
 
 @dataclass
@@ -186,15 +188,24 @@ class EncoderConfig:
     image_net:      "resnet18" (ResNet-18 with GroupNorm) or "small" (a 4-layer conv stem, the CPU preset).
     keypoints:      spatial-softmax keypoints per camera (2 features each).
     image_features: width of each camera's linear projection of its keypoints.
-    crop:           side of the crop as a fraction of the image side: random crops in training, the centre
-                    crop in evaluation (1.0 = no crop).
+    augment:        image augmentation in training (evaluation sees the image as it is, or its centre
+                    crop): "crop" (random crops of ``crop`` of the side, robomimic's), "shift" (DrQ's random
+                    shift: pad ``shift_pad`` pixels by edge replication, random crop back to the image size)
+                    or "none".
+    crop:           with augment "crop": side of the crop as a fraction of the image side, random crops in
+                    training, the centre crop in evaluation (1.0 = no crop); unset: 0.9.  With "shift" or
+                    "none" it must be unset (or 1.0) and becomes 1.0; on the command line ``augment=`` drops
+                    the file's ``crop`` and ``crop=`` the file's ``augment``, unless both are given.
+    shift_pad:      with augment "shift": the largest shift in pixels, each way (DrQ: 4 for 84 x 84 images).
     """
 
     images: list[str] = field(default_factory=list)
     image_net: str = "resnet18"
     keypoints: int = 32
     image_features: int = 64
-    crop: float = 0.9
+    augment: str = field(default="crop", metadata={"alternative_to": "crop"})
+    crop: float | None = field(default=None, metadata={"alternative_to": "augment"})
+    shift_pad: int = 4
 
     def __post_init__(self) -> None:
         self.images = [str(k) for k in self.images]
@@ -211,8 +222,23 @@ class EncoderConfig:
                 getattr(self, name) >= 1, f"model.encoder.{name} must be >= 1, got {getattr(self, name)!r}"
             )
         _check(
+            self.augment in IMAGE_AUGMENTS,
+            f"model.encoder.augment must be one of {IMAGE_AUGMENTS}, got {self.augment!r}",
+        )
+        if self.crop is None:
+            self.crop = DEFAULT_CROP if self.augment == "crop" else 1.0
+        _check(
             math.isfinite(self.crop) and 0.0 < self.crop <= 1.0,
             f"model.encoder.crop must be in (0, 1], got {self.crop!r}",
+        )
+        _check(
+            self.augment == "crop" or self.crop == 1.0,
+            f"model.encoder.crop={self.crop!r} is the random crop of augment 'crop', but augment is "
+            f"{self.augment!r}; leave crop out (or 1.0), or set augment: crop",
+        )
+        _check(
+            self.shift_pad >= 1,
+            f"model.encoder.shift_pad must be >= 1 pixel, got {self.shift_pad!r} (no shift: augment: none)",
         )
 
 

@@ -2,7 +2,7 @@
 
 A window of observations becomes the context ``c [B, C]`` the model kinds condition on::
 
-    f_t^k = Linear(SpatialSoftmax(CNN_k(crop(x_t^k / 255 * 2 - 1))))    per camera k, step t  [F]
+    f_t^k = Linear(SpatialSoftmax(CNN_k(aug(x_t^k / 255 * 2 - 1))))     per camera k, step t  [F]
     c     = SiLU(MLP(flatten_t [normalize(s_t), f_t^1, ..., f_t^K]))                          [C]
 
 with ``s_t`` the state parts (already normalized by the model), ``x_t^k`` camera ``k``'s uint8 image.
@@ -17,8 +17,19 @@ With no camera this is the state MLP alone (the parameters keep their names, ``n
 * ``SpatialSoftmax`` (robomimic, Levine et al. 2016): a 1x1 conv to ``K`` keypoint maps ``a_k``, then for each
   ``softmax_{ij}(a_kij / tau)`` the expected image coordinates ``(E[x], E[y])`` in ``[-1, 1]``, ``2K``
   features; ``tau`` is learned.
-* ``crop``: a random ``crop_h x crop_w`` window per image in training mode, the centred one in eval mode
-  (``crop_h = round(crop * H)``); crop 1.0 disables it.  Only images are cropped.
+* ``aug``, the image augmentation (``augment``; images only, the state is never augmented):
+
+  - ``"crop"``: a random ``crop_h x crop_w`` window per image in training mode, the centred one in eval mode
+    (``crop_h = round(crop * H)``); crop 1.0 disables it (robomimic's ``CropRandomizer``).
+  - ``"shift"``: DrQ's random shift.  Each image is padded by ``p = shift_pad`` pixels on every side with
+    its edge pixels replicated, then an ``H x W`` window at a uniform random integer offset
+    ``(dy, dx) in {0, ..., 2p}^2`` is cut out: ``y[i, j] = x[clamp(i + dy - p), clamp(j + dx - p)]``, a
+    translation by at most ``p`` pixels each way.  The identity in eval mode; the size never changes.
+  - ``"none"``: the image as it is.
+
+References: Kostrikov, Yarats, Fergus, "Image Augmentation Is All You Need: Regularizing Deep Reinforcement
+Learning from Pixels" (DrQ), 2020 (arXiv:2004.13649); Mandlekar et al., "What Matters in Learning from
+Offline Human Demonstrations for Robot Manipulation" (robomimic), 2021 (arXiv:2108.03298).
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robo_flows.config.schema import IMAGE_NETS
+from robo_flows.config.schema import IMAGE_AUGMENTS, IMAGE_NETS
 from robo_flows.policy.networks import mlp
 
 STATE_KEY = "state"  # the state parts in a dict observation handed to a model
@@ -50,12 +61,40 @@ def crop_images(x: torch.Tensor, crop: float, random: bool) -> torch.Tensor:
     if not random:
         top, left = (h - ch) // 2, (w - cw) // 2
         return x[:, :, top : top + ch, left : left + cw]
+    return random_windows(x, ch, cw)
+
+
+def random_windows(x: torch.Tensor, ch: int, cw: int) -> torch.Tensor:
+    """A ``ch x cw`` window of each image of ``x [N, C, H, W]`` at its own uniform random integer offset."""
+    n, _, h, w = x.shape
     top = torch.randint(0, h - ch + 1, (n, 1, 1), device=x.device)
     left = torch.randint(0, w - cw + 1, (n, 1, 1), device=x.device)
     rows = top + torch.arange(ch, device=x.device).view(1, ch, 1)  # [N, ch, 1]
     cols = left + torch.arange(cw, device=x.device).view(1, 1, cw)  # [N, 1, cw]
     batch = torch.arange(n, device=x.device).view(n, 1, 1)
     return x.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)  # [N, C, ch, cw]
+
+
+def shift_images(x: torch.Tensor, pad: int, random: bool) -> torch.Tensor:
+    """DrQ's random shift of ``x [N, C, H, W]`` (float): each image edge-padded by ``pad`` pixels and cut back
+    to ``H x W`` at its own random offset, a translation by at most ``pad`` pixels each way (module doc);
+    ``x`` itself unless ``random``."""
+    if not random or pad == 0:
+        return x
+    _, _, h, w = x.shape
+    return random_windows(F.pad(x, (pad, pad, pad, pad), mode="replicate"), h, w)
+
+
+def augment_images(
+    x: torch.Tensor, augment: str, crop: float, shift_pad: int, training: bool
+) -> torch.Tensor:
+    """``x [N, C, H, W]`` after the encoder's image augmentation ``augment`` (module doc): random in training,
+    the centre crop (``"crop"``) or the identity in evaluation."""
+    if augment == "shift":
+        return shift_images(x, shift_pad, random=training)
+    if augment == "crop":
+        return crop_images(x, crop, random=training)
+    return x
 
 
 def _norm(channels: int) -> nn.GroupNorm:
@@ -138,18 +177,32 @@ class SpatialSoftmax(nn.Module):
 class ImageEncoder(nn.Module):
     """One camera: uint8 images ``[N, H, W, 3]`` -> features ``[N, features]`` (module doc)."""
 
-    def __init__(self, image_net: str, keypoints: int, features: int, crop: float) -> None:
+    def __init__(
+        self,
+        image_net: str,
+        keypoints: int,
+        features: int,
+        crop: float,
+        augment: str = "crop",
+        shift_pad: int = 4,
+    ) -> None:
         super().__init__()
         if image_net not in IMAGE_NETS:
             raise ValueError(f"image_net must be one of {IMAGE_NETS}, got {image_net!r}")
+        if augment not in IMAGE_AUGMENTS:
+            raise ValueError(f"augment must be one of {IMAGE_AUGMENTS}, got {augment!r}")
+        if int(shift_pad) < 0:
+            raise ValueError(f"shift_pad must be >= 0 pixels, got {shift_pad!r}")
         self.crop = float(crop)
+        self.augment = augment
+        self.shift_pad = int(shift_pad)
         self.trunk = resnet18_trunk() if image_net == "resnet18" else small_trunk()
         self.keypoints = SpatialSoftmax(TRUNK_CHANNELS[image_net], keypoints)
         self.out = nn.Linear(2 * keypoints, features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.permute(0, 3, 1, 2).to(self.out.weight.dtype) * (2.0 / 255.0) - 1.0
-        x = crop_images(x, self.crop, random=self.training)
+        x = augment_images(x, self.augment, self.crop, self.shift_pad, self.training)
         return self.out(self.keypoints(self.trunk(x)))
 
 
@@ -173,6 +226,8 @@ class ObservationEncoder(nn.Module):
         keypoints: int = 32,
         image_features: int = 64,
         crop: float = 1.0,
+        augment: str = "crop",
+        shift_pad: int = 4,
     ) -> None:
         super().__init__()
         self.obs_dim = int(obs_dim)
@@ -180,7 +235,10 @@ class ObservationEncoder(nn.Module):
         self.image_keys = list(images)
         if self.image_keys:
             self.cameras = nn.ModuleDict(
-                {k: ImageEncoder(image_net, keypoints, image_features, crop) for k in self.image_keys}
+                {
+                    k: ImageEncoder(image_net, keypoints, image_features, crop, augment, shift_pad)
+                    for k in self.image_keys
+                }
             )
         step_features = self.obs_dim + len(self.image_keys) * int(image_features)
         self.net = nn.Sequential(mlp(step_features * self.obs_horizon, hidden, context_features), nn.SiLU())
