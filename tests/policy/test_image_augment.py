@@ -113,12 +113,6 @@ def test_image_encoder_refuses_an_unknown_augmentation():
         ImageEncoder("small", 4, 6, crop=1.0, augment="jitter")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="robo_flows/policy/models/base.py does not yet pass model.encoder.augment / shift_pad to "
-    "ObservationEncoder (owned by the lead; two keyword lines); remove this mark once it does",
-)
 def test_a_policy_model_built_with_augment_shift_shifts_its_images():
     from robo_flows.config import ModelConfig
     from robo_flows.data import Normalizer

@@ -83,6 +83,8 @@ class PolicyModel(nn.Module):
             keypoints=cfg.encoder.keypoints,
             image_features=cfg.encoder.image_features,
             crop=cfg.encoder.crop,
+            augment=cfg.encoder.augment,
+            shift_pad=cfg.encoder.shift_pad,
         )
         self.monitor = (
             ObservationMonitor(self.obs_dim, cfg.monitor_layers, cfg.monitor_hidden, cfg.flow_kind)
