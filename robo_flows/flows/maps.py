@@ -4,6 +4,18 @@ A map takes values ``x [...]`` and parameters ``p [..., P]`` (``P = map.num_para
 returns ``(y, log|dy/dx|)`` elementwise; ``inverse`` returns ``(x, log|dx/dy|)``.  All-zero parameters give
 the identity, so a conditioner whose last layer is zero-initialised makes its layer start at the identity.
 Coupling and autoregressive layers share these maps; they differ only in how ``p`` is computed.
+
+Outside autograd (sampling, ``torch.no_grad`` evaluation) float32 spline maps, both ways, and the affine
+map's forward compute in float64 (:func:`widened`), from the conditioner's raw output to the map's output,
+which is rounded back once.  Why: a layer's inverse recomputes its parameters from inputs that differ from
+the forward's in the last bits (the round trip of the later layers), so the rounding noise of the parameter
+transforms (the spline knots' softmaxes and cumulative sums, the soft clamps, ``exp``) differs between the
+two directions and does not cancel.  In float32 it made round trips of perturbed flows (perturbation 0.3)
+up to 14x worse than rounding each layer's output once (the storage floor, benchmarks/results/
+flows_roundtrip.json).  While autograd records (training), maps stay in the input's dtype: the widened
+knots cost a spline flow's training step about 30% and a gradient has no use for the extra bits.  The
+affine inverse, on the batch-1 sampling path, stays float32 too: its four casts cost about 25% of a MAF's
+batch-1 sample, for a residual excess of about 2x the floor (tests/flows/test_flow_float32.py).
 """
 
 from __future__ import annotations
@@ -12,6 +24,16 @@ import torch
 from torch import Tensor
 
 from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, soft_clamp, spline_knots
+
+
+def widened(x: Tensor, params: Tensor) -> torch.dtype:
+    """The dtype a map computes in for values ``x`` and parameters ``params``: float64 for float32 outside
+    autograd, else ``x``'s dtype (also on MPS, which has no float64)."""
+    if x.dtype != torch.float32 or x.device.type == "mps":
+        return x.dtype
+    if torch.is_grad_enabled() and (x.requires_grad or params.requires_grad):
+        return x.dtype
+    return torch.float64
 
 
 class AffineMap:
@@ -40,9 +62,11 @@ class AffineMap:
         self.log_scale_bound = float(log_scale_bound)
 
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        shift, raw = params.unbind(-1)
+        wide = widened(x, params)
+        shift, raw = params.to(wide).unbind(-1)
         log_scale = soft_clamp(raw, self.log_scale_bound)
-        return torch.addcmul(shift, x, log_scale.exp()), log_scale
+        y = torch.addcmul(shift, x.to(wide), log_scale.exp())
+        return y.to(x.dtype), log_scale.to(x.dtype)
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
         shift, raw = params.unbind(-1)
@@ -66,10 +90,14 @@ class SplineMap:
         self.num_params = 3 * self.bins - 1
 
     def forward(self, x: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        return rq_spline_forward(x, spline_knots(params, self.bound), self.bound)
+        wide = widened(x, params)
+        y, log_grad = rq_spline_forward(x.to(wide), spline_knots(params.to(wide), self.bound), self.bound)
+        return y.to(x.dtype), log_grad.to(x.dtype)
 
     def inverse(self, y: Tensor, params: Tensor) -> tuple[Tensor, Tensor]:
-        return rq_spline_inverse(y, spline_knots(params, self.bound), self.bound)
+        wide = widened(y, params)
+        x, log_grad = rq_spline_inverse(y.to(wide), spline_knots(params.to(wide), self.bound), self.bound)
+        return x.to(y.dtype), log_grad.to(y.dtype)
 
 
 ScalarMap = AffineMap | SplineMap
