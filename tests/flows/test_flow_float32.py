@@ -66,7 +66,7 @@ def test_float32_round_trip_at_strong_perturbation_is_limited_by_conditioning(ki
         flow64 = flow.double()
         for i in error.argsort(descending=True)[:3].tolist():
             ci = None if c is None else c[i : i + 1].double()
-            z = flow64.transform(x[i : i + 1].double(), ci)[0][0]
+            z = flow64.transform(x[i : i + 1].double(), ci)[0][0].detach()
             J = jacobian(lambda v, ci=ci, f=flow64: f.inverse(v.unsqueeze(0), ci)[0][0], z).detach()
             scale = max(float(z.abs().max()), float(x[i].abs().max()), 1.0)
             limit = eps * float(torch.linalg.cond(J)) * scale
