@@ -163,9 +163,7 @@ def read_demo_file(path: str | Path, obs_keys: list[str] | None = None) -> DemoF
     with h5py.File(_open_check(path), "r") as f:
         data = f[DATA_GROUP]
         env_args = _parse_env_args(data, path)
-        names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
-        if not names:
-            raise DataError(f"{path}: the 'data' group holds no demos")
+        names = _demo_names(data, path)
         available = sorted(data[names[0]]["obs"].keys()) if "obs" in data[names[0]] else []
         keys = list(obs_keys) if obs_keys is not None else default_obs_keys(env_args, available)
         state_keys, image_keys = split_keys(keys)
@@ -176,9 +174,7 @@ def read_demo_file(path: str | Path, obs_keys: list[str] | None = None) -> DemoF
             )
         episodes = [_read_episode(data[name], name, state_keys, path) for name in names]
         shapes = _check_images(data, names, image_keys, episodes, path)
-        masks = {}
-        if MASK_GROUP in f:
-            masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+        masks = _read_masks(f)
     return DemoFile(
         path=path,
         obs_keys=keys,
@@ -224,6 +220,28 @@ def _check_images(
     return shapes
 
 
+def _demo_names(data: h5py.Group, path: str) -> list[str]:
+    """The demo groups of ``data`` in demo order (``demo_2`` before ``demo_10``); DataError if none."""
+    names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
+    if not names:
+        raise DataError(f"{path}: the 'data' group holds no demos")
+    return names
+
+
+def _read_masks(f: h5py.File) -> dict[str, list[str]]:
+    """The ``mask/`` splits: split name -> demo names (empty without a ``mask`` group)."""
+    if MASK_GROUP not in f:
+        return {}
+    return {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+
+
+def _check_demo_parts(demo: h5py.Group, name: str, path: str) -> None:
+    """DataError naming the demo when it lacks ``actions`` or ``obs``."""
+    for part in ("actions", "obs"):
+        if part not in demo:
+            raise DataError(f"{path}: demo {name!r} has no {part!r}; it holds {sorted(demo.keys())}")
+
+
 def _open_check(path: str) -> str:
     """``path`` if it is an HDF5 file with a ``data`` group; FileNotFoundError / DataError otherwise."""
     if not Path(path).is_file():
@@ -241,9 +259,7 @@ def _open_check(path: str) -> str:
 
 
 def _read_episode(demo: h5py.Group, name: str, keys: list[str], path: str) -> Episode:
-    for part in ("actions", "obs"):
-        if part not in demo:
-            raise DataError(f"{path}: demo {name!r} has no {part!r}; it holds {sorted(demo.keys())}")
+    _check_demo_parts(demo, name, path)
     actions = np.asarray(demo["actions"][()], dtype=np.float32)
     actions = actions.reshape(len(actions), -1)
     if len(actions) == 0:
@@ -415,13 +431,9 @@ def read_demo_layout(path: str | Path) -> DemoLayout:
             data = f[DATA_GROUP]
             env_args = _parse_env_args(data, path)
             attrs = {k: _attr_value(v) for k, v in data.attrs.items() if k not in ("env_args", "total")}
-            names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
-            if not names:
-                raise DataError(f"{path}: the 'data' group holds no demos")
+            names = _demo_names(data, path)
             demos = [_demo_spec(data[name], name, path) for name in names]
-            masks = {}
-            if MASK_GROUP in f:
-                masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+            masks = _read_masks(f)
     except (OSError, KeyError, RuntimeError) as exc:  # h5py's errors of a damaged file
         raise DataError(f"{path}: cannot read the demo file (damaged or truncated?): {exc}") from exc
     for split, listed in masks.items():
@@ -432,9 +444,7 @@ def read_demo_layout(path: str | Path) -> DemoLayout:
 
 
 def _demo_spec(demo: h5py.Group, name: str, path: str) -> DemoSpec:
-    for part in ("actions", "obs"):
-        if part not in demo:
-            raise DataError(f"{path}: demo {name!r} has no {part!r}; it holds {sorted(demo.keys())}")
+    _check_demo_parts(demo, name, path)
     actions = demo["actions"]
     steps = len(actions)
     if steps == 0:
@@ -457,9 +467,7 @@ def read_demo_records(
         data = f[DATA_GROUP]
         env_args = _parse_env_args(data, path)
         attrs = {k: _attr_value(v) for k, v in data.attrs.items() if k not in ("env_args", "total")}
-        masks = {}
-        if MASK_GROUP in f:
-            masks = {split: [_decode(n) for n in f[MASK_GROUP][split][()]] for split in f[MASK_GROUP]}
+        masks = _read_masks(f)
         names = sorted((n for n in data if isinstance(data[n], h5py.Group)), key=_demo_order)
 
     def records() -> Iterator[DemoRecord]:
