@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch import Tensor, nn
+from torch import Tensor
 
+from robo_flows.flows.flow import Transform
 from robo_flows.flows.made import MADE
 from robo_flows.flows.maps import AffineMap, ScalarMap, SplineMap
 from robo_flows.flows.nets import DEFAULT_INIT, zero_last_for
 
 
-class MaskedAutoregressive(nn.Module):
+class MaskedAutoregressive(Transform):
     """Autoregressive layer: elementwise ``scalar_map`` with parameters from a MADE of ``(x_{<i}, c)``.
 
     Shapes: ``x [B, D]``, ``c [B, C]``; ``forward`` returns ``(z, log|det dz/dx| [B])``; ``inverse`` returns
@@ -44,7 +45,13 @@ class MaskedAutoregressive(nn.Module):
         return z, ladj.sum(-1)
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        return self.made.autoregressive_inverse(z, context, self.map.inverse)
+        """The ``D`` sequential passes solve for ``x``; the log-determinant then comes from one vectorised map
+        call at the parameters those passes found (the same elementwise values as per feature)."""
+        x, params = self.made.autoregressive_inverse(z, context, self.map.generate)
+        return x, self.map.inverse(z, params)[1].sum(-1)
+
+    def generate(self, z: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.made.autoregressive_inverse(z, context, self.map.generate)[0]
 
 
 class MaskedAffineAutoregressive(MaskedAutoregressive):

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from robo_flows.flows.flow import Transform
 from robo_flows.flows.maps import AffineMap, ScalarMap, SplineMap
 from robo_flows.flows.nets import DEFAULT_INIT, MLP, zero_last_for
 
 
-class Coupling(nn.Module):
+class Coupling(Transform):
     """``z = (x_A, f(x_B; MLP(x_A, c)))``, ``A`` the first (``identity_last``: last) ``identity_features``
     features (default ``D // 2``).
 
@@ -56,19 +57,29 @@ class Coupling(nn.Module):
         inputs = x_a if context is None else torch.cat([x_a, context], dim=-1)
         return self.conditioner(inputs).unflatten(-1, (self.features - self.identity_features, -1))
 
-    def _couple(self, v: Tensor, context: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+    def _parts(self, v: Tensor) -> tuple[Tensor, Tensor]:
+        """``(v_A, v_B)``: the features that pass unchanged and those the map changes."""
         first, second = v[:, : self._split], v[:, self._split :]
-        v_a, v_b = (second, first) if self.identity_last else (first, second)
+        return (second, first) if self.identity_last else (first, second)
+
+    def _join(self, v_a: Tensor, out_b: Tensor) -> Tensor:
+        return torch.cat((out_b, v_a) if self.identity_last else (v_a, out_b), dim=-1)
+
+    def _couple(self, v: Tensor, context: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+        v_a, v_b = self._parts(v)
         params = self._params(v_a, context)
         out_b, ladj = self.map.inverse(v_b, params) if inverse else self.map.forward(v_b, params)
-        out = (out_b, v_a) if self.identity_last else (v_a, out_b)
-        return torch.cat(out, dim=-1), ladj.sum(-1)
+        return self._join(v_a, out_b), ladj.sum(-1)
 
     def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self._couple(x, context, inverse=False)
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self._couple(z, context, inverse=True)
+
+    def generate(self, z: Tensor, context: Tensor | None = None) -> Tensor:
+        z_a, z_b = self._parts(z)
+        return self._join(z_a, self.map.generate(z_b, self._params(z_a, context)))
 
 
 class AffineCoupling(Coupling):

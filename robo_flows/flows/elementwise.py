@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
+
+from robo_flows.flows.flow import Transform
 
 
 def _feature_vector(value: Tensor | float, features: int, name: str) -> Tensor:
@@ -22,7 +24,7 @@ def _feature_vector(value: Tensor | float, features: int, name: str) -> Tensor:
     return t.clone()
 
 
-class Standardize(nn.Module):
+class Standardize(Transform):
     r"""``z = (x - mean) / std`` with fixed statistics; ``log|det dz/dx| = -sum(log std)``."""
 
     def __init__(self, mean: Tensor | float, std: Tensor | float, features: int | None = None) -> None:
@@ -38,10 +40,13 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std, (-self.std.log().sum()).expand(x.shape[0])
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        return z * self.std + self.mean, self.std.log().sum().expand(z.shape[0])
+        return self.generate(z), self.std.log().sum().expand(z.shape[0])
+
+    def generate(self, z: Tensor, context: Tensor | None = None) -> Tensor:
+        return torch.addcmul(self.mean, z, self.std)
 
 
-class Bounded(nn.Module):
+class Bounded(Transform):
     r"""Maps the open box ``(low, high)`` onto ``R^D``: ``u = (x - low) / (high - low)``, ``z = logit(u)``.
 
     ``log|det dz/dx| = sum(-log(high - low) - log u - log(1 - u))``; the inverse is
@@ -75,6 +80,8 @@ class Bounded(nn.Module):
         return z, ladj
 
     def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        x = self.low + (self.high - self.low) * torch.sigmoid(z)
         ladj = (torch.log(self.high - self.low) + F.logsigmoid(z) + F.logsigmoid(-z)).sum(-1)
-        return x, ladj
+        return self.generate(z), ladj
+
+    def generate(self, z: Tensor, context: Tensor | None = None) -> Tensor:
+        return torch.addcmul(self.low, self.high - self.low, torch.sigmoid(z))

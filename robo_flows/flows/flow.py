@@ -19,10 +19,31 @@ from torch import Tensor, nn
 from torch.distributions import Distribution
 
 
+class Transform(nn.Module):
+    """A bijection of the chain (DESIGN "Flows"): ``forward(x [N, D], c) -> (z, log|det dz/dx| [N])`` (data
+    -> latent) and ``inverse(z, c) -> (x, log|det dx/dz| [N])``.
+
+    ``generate(z, c) -> x`` is the inverse without its log-determinant, the sampling path: a layer whose
+    log-determinant costs extra operations (a sum over features, the logs of a sigmoid, a spline's
+    derivative) overrides it, so drawing a sample computes only what the sample needs.
+    """
+
+    def forward(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def inverse(self, z: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def generate(self, z: Tensor, context: Tensor | None = None) -> Tensor:
+        """Latent -> data, the value of ``inverse`` alone."""
+        return self.inverse(z, context)[0]
+
+
 class Flow(nn.Module):
     """Normalizing flow ``x <-> z`` on ``features`` dimensions, conditioned on ``context_features`` (0: none).
 
-    ``transforms``: modules with ``forward(x [N, D], c) -> (z, ladj [N])`` and ``inverse(z, c) -> (x, ladj)``;
+    ``transforms``: :class:`Transform` layers, or any modules with ``forward(x [N, D], c) -> (z, ladj [N])``
+    and ``inverse(z, c) -> (x, ladj)``;
     ``base``: a module with ``log_prob(z, c)`` and ``sample(num, c, temperature)``;
     ``context_encoder``: optional module ``[N, C] -> [N, C']`` applied once per call;
     ``features`` defaults to ``base.features``; ``context_features`` is the raw context size ``C``.
@@ -121,9 +142,9 @@ class Flow(nn.Module):
         return v, v.new_zeros(v.shape[0]) if ladj is None else ladj
 
     def _generate(self, z: Tensor, context: Tensor | None) -> Tensor:
-        """Latent -> data without accumulating log-determinants (the sampling path)."""
+        """Latent -> data without log-determinants (the sampling path, :meth:`Transform.generate`)."""
         for t in reversed(self.transforms):
-            z = t.inverse(z, context)[0]
+            z = t.generate(z, context) if isinstance(t, Transform) else t.inverse(z, context)[0]
         return z
 
     def transform(self, x: Tensor, context: Tensor | None = None) -> tuple[Tensor, Tensor]:

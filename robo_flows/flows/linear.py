@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from robo_flows.flows.flow import Transform
+
 
 def _as_permutation(permutation: Tensor | list[int], features: int) -> Tensor:
     perm = torch.as_tensor(permutation, dtype=torch.long)
@@ -17,7 +19,7 @@ def _as_permutation(permutation: Tensor | list[int], features: int) -> Tensor:
     return perm
 
 
-class Permutation(nn.Module):
+class Permutation(Transform):
     """``z = x[:, perm]``; volume preserving (``log|det| = 0``).  Default ``perm`` reverses the features.
 
     Applied with ``index_select`` (backward: one ``index_add``), which costs less per call than advanced
@@ -38,7 +40,7 @@ class Permutation(nn.Module):
         return z.index_select(1, self.inverse_permutation), z.new_zeros(z.shape[0])
 
 
-class ActNorm(nn.Module):
+class ActNorm(Transform):
     r"""Per-feature affine ``z = (x - loc) * exp(-log_scale)``, ``log|det dz/dx| = -sum(log_scale)``.
 
     Data-dependent initialisation (Kingma & Dhariwal, 2018): the first ``forward`` in training mode with at
@@ -70,7 +72,7 @@ class ActNorm(nn.Module):
         return x, self.log_scale.sum().expand(z.shape[0])
 
 
-class LULinear(nn.Module):
+class LULinear(Transform):
     r"""Invertible linear map ``z = x W^T + b`` with ``W = P L U``.
 
     ``P`` is a fixed permutation matrix (default: reversal), ``L`` unit lower-triangular, ``U``

@@ -152,13 +152,14 @@ class MADE(nn.Module):
         self,
         z: Tensor,
         context: Tensor | None,
-        invert: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]],
+        invert: Callable[[Tensor, Tensor], Tensor],
     ) -> tuple[Tensor, Tensor]:
         """Solve ``z_i = f(x_i; params_i(x_{<i}, c))`` for ``x`` in ``D`` passes, feature by feature.
 
-        ``invert(z_i [B], params_i [B, P]) -> (x_i [B], log|dx_i/dz_i| [B])`` inverts the scalar map.
-        Returns ``(x [B, D], sum_i log|dx_i/dz_i| [B])``.  Pass ``i`` costs ``O(B * n_i^2)`` with ``n_i`` the
-        units of degree ``<= i``, not a full network evaluation.
+        ``invert(z_i [B], params_i [B, P]) -> x_i [B]`` inverts the scalar map.  Returns ``(x [B, D],
+        params [B, D, P])``, the parameters every feature was inverted with (``forward(x, c)`` up to
+        rounding).  Pass ``i`` costs ``O(B * n_i^2)`` with ``n_i`` the units of degree ``<= i``, not a full
+        network evaluation.
         """
         weights = self.masked_weights()
         D, P = self.features, self.params_per_feature
@@ -174,7 +175,7 @@ class MADE(nn.Module):
         out_b = biases[-1].view(D, P)
         prefix = self._prefix
         xs: list[Tensor] = []
-        ladj = z.new_zeros(z.shape[0])
+        found: list[Tensor] = []
         for i in range(D):
             if i > 0:
                 pre = torch.addcmul(pre, xs[-1].unsqueeze(-1), input_columns[i - 1])
@@ -184,8 +185,6 @@ class MADE(nn.Module):
                 m = sizes[i]
                 h = torch.relu_(torch.addmm(b[:m], h, w[:n, :m]))
                 n = m
-            params = torch.addmm(out_b[i], h, out_w[i, :n])
-            x_i, ladj_i = invert(z[:, i], params)
-            xs.append(x_i)
-            ladj = ladj + ladj_i
-        return torch.stack(xs, dim=-1), ladj
+            found.append(torch.addmm(out_b[i], h, out_w[i, :n]))
+            xs.append(invert(z[:, i], found[-1]))
+        return torch.stack(xs, dim=-1), torch.stack(found, dim=1)

@@ -1,7 +1,8 @@
 r"""Scalar bijections parametrised by a conditioner's output, applied elementwise.
 
 A map takes values ``x [...]`` and parameters ``p [..., P]`` (``P = map.num_params`` per scalar) and
-returns ``(y, log|dy/dx|)`` elementwise; ``inverse`` returns ``(x, log|dx/dy|)``.  All-zero parameters give
+returns ``(y, log|dy/dx|)`` elementwise; ``inverse`` returns ``(x, log|dx/dy|)``, ``generate`` its ``x``
+alone.  All-zero parameters give
 the identity, so a conditioner whose last layer is zero-initialised makes its layer start at the identity.
 Coupling and autoregressive layers share these maps; they differ only in how ``p`` is computed.
 
@@ -23,7 +24,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from robo_flows.flows.splines import rq_spline_forward, rq_spline_inverse, soft_clamp, spline_knots
+from robo_flows.flows.splines import (
+    rq_spline_forward,
+    rq_spline_inverse,
+    rq_spline_solve,
+    soft_clamp,
+    spline_knots,
+)
 
 
 def widened(x: Tensor, params: Tensor) -> torch.dtype:
@@ -73,6 +80,10 @@ class AffineMap:
         neg_log_scale = -soft_clamp(raw, self.log_scale_bound)
         return (y - shift) * neg_log_scale.exp(), neg_log_scale
 
+    def generate(self, y: Tensor, params: Tensor) -> Tensor:
+        """``x`` of :meth:`inverse` (its log-scale is needed for ``x`` anyway)."""
+        return self.inverse(y, params)[0]
+
 
 class SplineMap:
     r"""Monotonic rational-quadratic spline on ``[-B, B]`` with identity tails (see :mod:`splines`).
@@ -98,6 +109,11 @@ class SplineMap:
         wide = widened(y, params)
         x, log_grad = rq_spline_inverse(y.to(wide), spline_knots(params.to(wide), self.bound), self.bound)
         return x.to(y.dtype), log_grad.to(y.dtype)
+
+    def generate(self, y: Tensor, params: Tensor) -> Tensor:
+        """``x`` of :meth:`inverse` without the log-derivative (the sampling path)."""
+        wide = widened(y, params)
+        return rq_spline_solve(y.to(wide), spline_knots(params.to(wide), self.bound), self.bound).to(y.dtype)
 
 
 ScalarMap = AffineMap | SplineMap

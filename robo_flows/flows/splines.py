@@ -156,8 +156,19 @@ def rq_spline_forward(x: Tensor, knots: SplineKnots, bound: float) -> tuple[Tens
     return torch.where(inside, y, x), torch.where(inside, log_grad, 0.0)
 
 
-def rq_spline_inverse(y: Tensor, knots: SplineKnots, bound: float) -> tuple[Tensor, Tensor]:
-    """Invert the spline: returns ``(x, log dx/dy)`` with ``log dx/dy = -log dy/dx`` at ``x``."""
+class _Solved(NamedTuple):
+    """An inverse's solution inside ``[-B, B]`` and what its log-derivative reuses, each ``[...]``."""
+
+    inside: Tensor
+    x: Tensor
+    xi: Tensor
+    bin: _Bin
+    slope: Tensor
+    curvature: Tensor
+
+
+def _solve(y: Tensor, knots: SplineKnots, bound: float) -> _Solved:
+    """Each value's bin and its root ``xi`` of the bin's quadratic (module doc)."""
     inside = (y > -bound) & (y < bound)
     yc = y.clamp(-bound, bound)
     b = _gather_bin(knots, search_bins(knots.y, yc))
@@ -172,7 +183,18 @@ def rq_spline_inverse(y: Tensor, knots: SplineKnots, bound: float) -> tuple[Tens
     s_dy = slope * dy
     discriminant = torch.addcmul(qb.square(), qa, s_dy, value=4.0).clamp_min(0.0)
     xi = ((s_dy + s_dy) / (qb + torch.sqrt(discriminant))).clamp(0.0, 1.0)
-    x = b.x + xi * b.width
+    return _Solved(inside, torch.addcmul(b.x, xi, b.width), xi, b, slope, curvature)
+
+
+def rq_spline_solve(y: Tensor, knots: SplineKnots, bound: float) -> Tensor:
+    """Invert the spline, the value alone (the sampling path): ``x`` shaped like ``y``."""
+    solved = _solve(y, knots, bound)
+    return torch.where(solved.inside, solved.x, y)
+
+
+def rq_spline_inverse(y: Tensor, knots: SplineKnots, bound: float) -> tuple[Tensor, Tensor]:
+    """Invert the spline: returns ``(x, log dx/dy)`` with ``log dx/dy = -log dy/dx`` at ``x``."""
+    inside, x, xi, b, slope, curvature = _solve(y, knots, bound)
     xi1m = xi * (1.0 - xi)
     denominator = slope + curvature * xi1m
     grad_numerator = slope.square() * (

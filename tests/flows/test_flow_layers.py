@@ -53,6 +53,19 @@ def test_inverse_undoes_forward_and_negates_log_det(name, ctx):
     assert torch.allclose(ladj_inv, -ladj, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize(("name", "ctx"), CASES, ids=IDS)
+def test_generate_is_the_inverse_without_its_log_det(name, ctx, dtype):
+    layer = make(name, ctx, dtype=dtype)
+    z, _ = layer(layer_inputs(name, 32, D, dtype), context_for(ctx, 32, dtype))
+    c = context_for(ctx, 32, dtype)
+    with torch.no_grad():
+        assert torch.equal(layer.generate(z, c), layer.inverse(z, c)[0])
+    assert torch.allclose(
+        layer.generate(z, c), layer.inverse(z, c)[0], rtol=0, atol=1e-12 if dtype == torch.float64 else 1e-5
+    )
+
+
 @pytest.mark.parametrize(("name", "ctx"), CASES, ids=IDS)
 def test_float32_round_trip_error_below_1e4_up_to_8(name, ctx):
     layer = make(name, ctx, dtype=torch.float32, scale=0.1)  # float32 error grows with |dx/dz|
