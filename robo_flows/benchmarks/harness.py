@@ -78,19 +78,29 @@ class Timing:
 
 
 def time_interleaved(
-    contenders: Mapping[str, Callable[[], object]], *, repeats: int, calls: int = 1, warmup: int = 1
+    contenders: Mapping[str, Callable[[], object]],
+    *,
+    repeats: int,
+    calls: int = 1,
+    warmup: int = 1,
+    lead_in: int = 0,
 ) -> dict[str, Timing]:
     """Time each contender round-robin: ``repeats`` samples each, a sample is the mean of ``calls`` calls.
 
     First every contender's cold call is timed once (its first call ever: lazy initialisation, allocator
     growth); then ``warmup`` untimed calls each; then ``repeats`` rounds in which every contender runs
     ``calls`` calls back to back, the order rotating by one from round to round so that no contender
-    always runs first or right after a given other one.
+    always runs first or right after a given other one.  With ``lead_in = k`` each turn starts with ``k``
+    untimed calls, so a timed call finds the caches as the contender's own previous call left them, not as
+    the contender before it did (a large network evicts a small one's weights).
     """
     if not contenders:
         raise ValueError("time_interleaved needs at least one contender")
-    if repeats < 1 or calls < 1 or warmup < 0:
-        raise ValueError(f"need repeats >= 1, calls >= 1, warmup >= 0; got {repeats}, {calls}, {warmup}")
+    if repeats < 1 or calls < 1 or warmup < 0 or lead_in < 0:
+        raise ValueError(
+            f"need repeats >= 1, calls >= 1, warmup >= 0, lead_in >= 0; got {repeats}, {calls}, {warmup}, "
+            f"{lead_in}"
+        )
     names = list(contenders)
     cold: dict[str, float] = {}
     for name in names:
@@ -105,6 +115,8 @@ def time_interleaved(
         k = r % len(names)
         for name in names[k:] + names[:k]:
             fn = contenders[name]
+            for _ in range(lead_in):
+                fn()
             start = time.perf_counter()
             for _ in range(calls):
                 fn()

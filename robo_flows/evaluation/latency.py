@@ -4,6 +4,13 @@ A receding-horizon policy samples a chunk once every ``n_action_steps`` control 
 in between, so the cost that bounds a control rate is the replanning call, not the average ``select_action``
 (three of four calls are a numpy pop at ``n_action_steps = 4``).  It is timed at batch 1 (one robot) and at
 batch 50 (a vector of environments), with the first, cold call of each shape apart from the warm samples.
+
+The policies are timed interleaved (a busy machine slows all of them alike), and each timed call comes right
+after an untimed call of the same policy (``lead_in``): the caches hold what the policy's own previous
+call left, as in a control loop that runs one policy.  Timed right after another policy's call instead, a
+small network reads its weights back from memory: on the 2-core benchmark box a Detour flow's call then
+took about 1.6x its warm time after a diffusion U-Net's DDIM call, and any call after 10 ms asleep (a
+control loop waiting for its next tick on a busy machine) about 0.2 to 0.8 ms more.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from robo_flows.policy.policy import FlowPolicy, Observation
 REPLAN_BATCHES: tuple[int, ...] = (1, 50)
 REPLAN_REPEATS = 100
 REPLAN_WARMUP = 5
+REPLAN_LEAD_IN = 1
 
 
 def _stack(observations: Sequence[Observation]) -> Observation:
@@ -58,8 +66,9 @@ def replanning_latency(
     """``{name: {"b<batch>": timing}}``: each policy's chunk sample at each batch size, interleaved.
 
     Per batch size the policies take turns call by call (``robo_flows.benchmarks.harness.time_interleaved``),
-    so a busy machine slows all of them alike.  A timing holds ``cold_ms`` (the first call at that batch
-    size), ``warm_ms`` (p50, p95, mean, min, n over ``repeats`` calls) and the raw ``samples_ms``.
+    so a busy machine slows all of them alike; each timed call follows an untimed one of the same policy
+    (module doc).  A timing holds ``cold_ms`` (the first call at that batch size), ``warm_ms`` (p50, p95,
+    mean, min, n over ``repeats`` calls) and the raw ``samples_ms``.
     ``observations`` are single observations, flat ``[obs_dim]`` or Dicts (e.g. the episodes' first ones).
     """
     if not policies:
@@ -72,7 +81,7 @@ def replanning_latency(
         calls = {
             name: _replan_call(policy, stacked, len(observations), batch) for name, policy in policies.items()
         }
-        timings = time_interleaved(calls, repeats=repeats, calls=1, warmup=warmup)
+        timings = time_interleaved(calls, repeats=repeats, calls=1, warmup=warmup, lead_in=REPLAN_LEAD_IN)
         for name, timing in timings.items():
             out[name][f"b{batch}"] = timing.to_json()
     return out

@@ -59,6 +59,16 @@ def test_interleaved_rounds_rotate_and_cold_call_is_apart():
     assert all(len(t.samples_s) == 3 for t in timings.values())
 
 
+def test_lead_in_calls_precede_each_timed_turn_untimed():
+    log: list[str] = []
+    contenders = {name: (lambda n=name: log.append(n)) for name in ("a", "b")}
+    timings = time_interleaved(contenders, repeats=2, calls=1, warmup=0, lead_in=2)
+    assert log[2:] == list("aaabbb" + "bbbaaa")
+    assert all(len(t.samples_s) == 2 for t in timings.values())
+    with pytest.raises(ValueError, match="lead_in"):
+        time_interleaved(contenders, repeats=1, lead_in=-1)
+
+
 def test_interleaved_samples_are_per_call_and_cold_is_the_first_call():
     state = {"first": True}
 
