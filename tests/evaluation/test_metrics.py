@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from robo_flows.evaluation.latency import replanning_latency
+from robo_flows.evaluation.latency import REPLAN_LEAD_IN, replanning_latency
 from robo_flows.evaluation.metrics import mode_counts, wilson_interval
 from robo_flows.evaluation.seeds import EVAL_SEED_OFFSET, check_disjoint, episode_seeds
 
@@ -73,11 +73,13 @@ def test_replanning_latency_times_chunk_samples_at_each_batch_size():
     out = replanning_latency({"p": policy}, observations, batches=(1, 5), repeats=4, warmup=2)
     b1, b5 = out["p"]["b1"], out["p"]["b5"]
     assert b1["warm_ms"]["n"] == 4 == len(b5["samples_ms"])
-    # per batch size: one cold call, the warm-up, then the timed calls; single then batched observations
-    assert [x.shape for x in policy.inputs] == [(3,)] * 7 + [(5, 3)] * 7
+    # per batch size: one cold call, the warm-up, then each timed call after an untimed lead-in call;
+    # single then batched observations
+    per_batch = 1 + 2 + 4 * (1 + REPLAN_LEAD_IN)
+    assert [x.shape for x in policy.inputs] == [(3,)] * per_batch + [(5, 3)] * per_batch
     # the batches cycle through all observations
-    assert sorted({float(x[0]) for x in policy.inputs[:7]}) == [float(i) for i in range(7)]
-    assert [float(v) for v in policy.inputs[7][:, 0]] == [0, 1, 2, 3, 4]
-    assert [float(v) for v in policy.inputs[8][:, 0]] == [5, 6, 0, 1, 2]
+    assert sorted({float(x[0]) for x in policy.inputs[:per_batch]}) == [float(i) for i in range(7)]
+    assert [float(v) for v in policy.inputs[per_batch][:, 0]] == [0, 1, 2, 3, 4]
+    assert [float(v) for v in policy.inputs[per_batch + 1][:, 0]] == [5, 6, 0, 1, 2]
     # milliseconds of the chunk call (lower bounds only: a loaded machine may be slower, never faster)
     assert b1["warm_ms"]["p50"] >= 1.0 and b5["warm_ms"]["p50"] >= 5.0 and b5["cold_ms"] >= 5.0
