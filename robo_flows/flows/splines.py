@@ -20,6 +20,7 @@ All functions broadcast over leading dimensions: inputs ``[...]``, unnormalised 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import torch
@@ -75,7 +76,23 @@ def soft_clamp(x: Tensor, bound: float) -> Tensor:
 
     Saturates slowly (algebraically), so large raw values keep a useful gradient ``(1 + |x| / bound)^-2``.
     """
-    return x / (1.0 + x.abs() * (1.0 / bound))
+    return _soft_clamp_by(x, 1.0 / bound)
+
+
+def _soft_clamp_by(x: Tensor, inverse_bound: Tensor | float) -> Tensor:
+    """:func:`soft_clamp` with ``1 / bound`` given, a scalar or a row broadcast over ``x``'s last axis."""
+    return x / (1.0 + x.abs() * inverse_bound)
+
+
+@lru_cache(maxsize=64)
+def _inverse_bounds(
+    bins: int, bounds: tuple[float, float, float], dtype: torch.dtype, device: torch.device
+) -> Tensor:
+    """``1 / bound`` per raw spline parameter ``[3K - 1]`` (widths, log-slopes, derivatives), so the three
+    groups are soft-clamped in one pass instead of three (a batch-1 sample runs this once per feature)."""
+    counts = (bins, bins, bins - 1)
+    rows = [torch.full((n,), 1.0 / b, dtype=torch.float64) for n, b in zip(counts, bounds, strict=True)]
+    return torch.cat(rows).to(dtype=dtype, device=device)
 
 
 def spline_knots(
@@ -109,12 +126,15 @@ def spline_knots(
             f"spline parameters need a last axis of 3K - 1 (K >= 2 bins), got {tuple(params.shape)}"
         )
     bins = (size + 1) // 3
+    inverse_bounds = _inverse_bounds(
+        bins, (width_bound, log_slope_bound, log_derivative_bound), params.dtype, params.device
+    )
     # split, not three slices: its backward is one cat, where each slice's is a zero-filled full-size copy
-    raw_w, raw_v, raw_d = params.split([bins, bins, bins - 1], dim=-1)
-    log_w = torch.log_softmax(soft_clamp(raw_w, width_bound), dim=-1)
-    log_h = torch.log_softmax(log_w + soft_clamp(raw_v, log_slope_bound), dim=-1)
+    clamped_w, clamped_v, clamped_d = _soft_clamp_by(params, inverse_bounds).split([bins, bins, bins - 1], -1)
+    log_w = torch.log_softmax(clamped_w, dim=-1)
+    log_h = torch.log_softmax(log_w + clamped_v, dim=-1)
     log_slope = log_h - log_w
-    log_d = 0.5 * (log_slope[..., 1:] + log_slope[..., :-1]) + soft_clamp(raw_d, log_derivative_bound)
+    log_d = 0.5 * (log_slope[..., 1:] + log_slope[..., :-1]) + clamped_d
     sizes = torch.stack([log_w, log_h]).exp() * (2.0 * bound)  # [2, ..., K]
     edges = torch.cumsum(sizes, dim=-1) - sizes - bound  # exclusive cumulative sum: sum_{j<k} size_j - B
     return SplineKnots(edges, sizes, F.pad(log_d.exp(), (1, 1), value=1.0))
