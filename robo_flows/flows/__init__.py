@@ -1,7 +1,8 @@
 """Conditional normalizing flows: layers, bases, ``Flow`` and ``build_flow`` (see DESIGN "Flows").
 
 Convention: a layer's ``forward(x, context)`` maps data -> latent and returns ``(z, log|det dz/dx|)``;
-``inverse(z, context)`` maps latent -> data and returns ``(x, log|det dx/dz|)``.
+``inverse(z, context)`` maps latent -> data and returns ``(x, log|det dx/dz|)``; ``generate(z, context)``
+(:class:`Transform`) is that ``x`` alone, the sampling path.
 """
 
 from robo_flows.flows.autoregressive import (
@@ -13,7 +14,7 @@ from robo_flows.flows.bases import DiagGaussian, GaussianMixture, StandardNormal
 from robo_flows.flows.build import BASES, FLOW_KINDS, LINEAR_LAYERS, build_flow
 from robo_flows.flows.coupling import AffineCoupling, Coupling, SplineCoupling
 from robo_flows.flows.elementwise import Bounded, Standardize
-from robo_flows.flows.flow import Flow, FlowDistribution
+from robo_flows.flows.flow import Flow, FlowDistribution, Transform
 from robo_flows.flows.linear import ActNorm, LULinear, Permutation
 from robo_flows.flows.made import MADE
 from robo_flows.flows.maps import AffineMap, SplineMap
@@ -45,5 +46,6 @@ __all__ = [
     "SplineMap",
     "Standardize",
     "StandardNormal",
+    "Transform",
     "build_flow",
 ]
