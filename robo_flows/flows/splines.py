@@ -89,10 +89,12 @@ def _inverse_bounds(
     bins: int, bounds: tuple[float, float, float], dtype: torch.dtype, device: torch.device
 ) -> Tensor:
     """``1 / bound`` per raw spline parameter ``[3K - 1]`` (widths, log-slopes, derivatives), so the three
-    groups are soft-clamped in one pass instead of three (a batch-1 sample runs this once per feature)."""
+    groups are soft-clamped in one pass instead of three (a batch-1 sample runs this once per feature).
+    Built outside inference mode: a cached row first made while sampling must still serve training."""
     counts = (bins, bins, bins - 1)
-    rows = [torch.full((n,), 1.0 / b, dtype=torch.float64) for n, b in zip(counts, bounds, strict=True)]
-    return torch.cat(rows).to(dtype=dtype, device=device)
+    with torch.inference_mode(False):
+        rows = [torch.full((n,), 1.0 / b, dtype=torch.float64) for n, b in zip(counts, bounds, strict=True)]
+        return torch.cat(rows).to(dtype=dtype, device=device)
 
 
 def spline_knots(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from robo_flows.flows.splines import (
     LOG_DERIVATIVE_BOUND,
     LOG_SLOPE_BOUND,
+    _inverse_bounds,
     rq_spline_forward,
     rq_spline_inverse,
     search_bins,
@@ -112,3 +113,18 @@ def test_inverse_undoes_forward_property(values, seed):
 def test_mismatched_parameter_shapes_raise():
     with pytest.raises(ValueError, match=r"last axis of 3K - 1 .* got \(2, 12\)"):
         spline_knots(torch.zeros(2, 12), BOUND)
+
+
+@pytest.mark.parametrize("bins", [4, 7])
+def test_knot_tables_first_built_in_inference_mode_still_train(bins):
+    """The soft clamp's cached row of inverse bounds is first built here under ``inference_mode`` (sampling
+    a float64 flow does not widen, so sampling and training share the row); training then saves it for
+    backward, which an inference tensor refuses."""
+    _inverse_bounds.cache_clear()  # so that this test builds the row first, whatever ran before
+    params = torch.randn(3, 3 * bins - 1, dtype=torch.float64)
+    with torch.inference_mode():
+        spline_knots(params, 5.0)
+    trained = params.clone().requires_grad_(True)
+    knots = spline_knots(trained, 5.0)
+    (knots.sizes.sum() + knots.derivatives.sum()).backward()
+    assert trained.grad is not None and torch.isfinite(trained.grad).all()
