@@ -9,8 +9,8 @@ The policies are timed interleaved (a busy machine slows all of them alike), and
 after an untimed call of the same policy (``lead_in``): the caches hold what the policy's own previous
 call left, as in a control loop that runs one policy.  Timed right after another policy's call instead, a
 small network reads its weights back from memory: on the 2-core benchmark box a Detour flow's call then
-took about 1.6x its warm time after a diffusion U-Net's DDIM call, and any call after 10 ms asleep (a
-control loop waiting for its next tick on a busy machine) about 0.2 to 0.8 ms more.
+took about 1.6x its warm time after a diffusion U-Net's DDIM call (and, with other processes running, 0.8 ms
+more after 10 ms asleep, a control loop waiting for its next tick on a busy machine).
 """
 
 from __future__ import annotations
